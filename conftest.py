@@ -135,7 +135,9 @@ class RecordingAdapter:
             campaign_external_id=f"ext-{campaign.pk}",
             unit_external_ids={unit.pk: f"unit-{unit.pk}" for unit in units},
             creative_external_ids={
-                creative.pk: f"ad-{creative.pk}" for items in creatives.values() for creative in items
+                creative.pk: f"ad-{creative.pk}"
+                for items in creatives.values()
+                for creative in items
             },
         )
 
@@ -144,6 +146,10 @@ class RecordingAdapter:
 
     def resume(self, *, campaign: Any, units: list[Any]) -> None:
         self.calls.append(("resume", campaign.pk))
+
+
+def _returning(value: Any) -> Any:
+    return lambda: value
 
 
 @pytest.fixture
@@ -162,7 +168,7 @@ def connected_channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Re
             key,
             dataclasses.replace(
                 channel,
-                adapter_factory=lambda adapter=adapter: adapter,
+                adapter_factory=_returning(adapter),
                 ad_account_resolver=lambda campaign: "test-account",
             ),
         )

@@ -20,7 +20,7 @@ os.environ.setdefault(
 os.environ.setdefault("HERALD_DATA_DIR", tempfile.mkdtemp(prefix="herald-test-"))
 
 from config.settings import *  # noqa: F403
-from config.settings import STORAGES
+from config.settings import STATIC_ROOT, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -14,7 +14,7 @@ from herald.accounts.choices import Permission, role_allows
 from herald.core.errors import PermissionDenied
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from herald.accounts.models import ApiKey, Organization
 
@@ -32,7 +32,7 @@ class Actor:
     organization: Organization
     kind: ActorKind
     role: str | None = None
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     api_key: ApiKey | None = None
 
     @classmethod

@@ -13,7 +13,7 @@ from herald.accounts.models import ApiKey, Membership, Organization
 from herald.core.errors import NotFound
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 __all__ = [
     "api_key_get",
@@ -41,7 +41,9 @@ def api_key_list(*, actor: Actor) -> QuerySet[ApiKey]:
     keys = ApiKey.objects.filter(organization=actor.organization).select_related("user")
     if actor.can(Permission.API_KEY_MANAGE_ALL):
         return keys
-    return keys.filter(user_id=actor.user.pk if actor.user is not None else None)
+    if actor.user is None:
+        return keys.none()
+    return keys.filter(user_id=actor.user.pk)
 
 
 def api_key_get(*, actor: Actor, api_key_id: UUID) -> ApiKey:
@@ -51,11 +53,11 @@ def api_key_get(*, actor: Actor, api_key_id: UUID) -> ApiKey:
     return api_key
 
 
-def user_organizations(*, user: AbstractBaseUser) -> QuerySet[Organization]:
+def user_organizations(*, user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user).order_by("name")
 
 
-def member_actor(*, user: AbstractBaseUser, organization_id: UUID | str | None) -> Actor | None:
+def member_actor(*, user: User, organization_id: UUID | str | None) -> Actor | None:
     """The actor a signed-in user is in the given organization (or their first one),
     or ``None`` if they belong to no organization."""
     memberships = Membership.objects.filter(user=user).select_related("organization")

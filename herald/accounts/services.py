@@ -25,7 +25,7 @@ from herald.core.money import validate_currency
 from herald.core.validation import validate_time_zone
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 __all__ = [
     "API_KEY_PREFIX",
@@ -80,7 +80,7 @@ def _unique_slug(base: str) -> str:
 def organization_create(
     *,
     name: str,
-    owner: AbstractBaseUser,
+    owner: User,
     slug: str | None = None,
     default_currency: str = "USD",
     time_zone: str = "UTC",
@@ -196,9 +196,7 @@ def membership_remove(*, actor: Actor, membership: Membership) -> None:
     membership.delete()
 
 
-def api_key_create(
-    *, user: AbstractBaseUser, organization: Organization, name: str
-) -> tuple[ApiKey, str]:
+def api_key_create(*, user: User, organization: Organization, name: str) -> tuple[ApiKey, str]:
     """Create a key for ``user`` in ``organization``; return it with its plaintext.
 
     The plaintext is returned once and never again: callers show it and forget it.

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -33,7 +33,7 @@ from herald.campaigns.services.lifecycle import campaign_schedule, execution_log
 from herald.campaigns.services.media import media_upload
 from herald.campaigns.services.units import unit_create
 
-__all__ = ["DEMO_ORGANIZATION_SLUG", "demo_load", "demo_image"]
+__all__ = ["DEMO_ORGANIZATION_SLUG", "demo_image", "demo_load"]
 
 DEMO_ORGANIZATION_SLUG = "tasty-chips"
 HEADLINE = "New Spicy Jalapeño Chips | 20% Off"
@@ -73,7 +73,7 @@ def _history(campaign: Campaign, actor: Actor, steps: list[tuple[str, str, str]]
 
 
 @transaction.atomic
-def demo_load(*, owner: AbstractBaseUser) -> Organization:
+def demo_load(*, owner: User) -> Organization:
     """Create the demo organization with ``owner`` as its owner; a second call only
     makes sure ``owner`` is a member."""
     existing = Organization.objects.filter(slug=DEMO_ORGANIZATION_SLUG).first()

@@ -14,6 +14,7 @@ logic beyond derived read-only properties.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -43,9 +44,13 @@ __all__ = [
 ]
 
 
-def _money_field(**kwargs: object) -> models.DecimalField:  # type: ignore[type-arg]
+def _money_field(*, null: bool = False, help_text: str = "") -> Any:
     return models.DecimalField(
-        max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES, **kwargs
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=AMOUNT_DECIMAL_PLACES,
+        null=null,
+        blank=null,
+        help_text=help_text,
     )
 
 
@@ -171,9 +176,7 @@ class CampaignUnit(TenantModel):
         Audience, on_delete=models.PROTECT, null=True, blank=True, related_name="units"
     )
     name = models.CharField(max_length=200)
-    budget_amount = _money_field(
-        null=True, blank=True, help_text="Optional share of the channel's allocation."
-    )
+    budget_amount = _money_field(null=True, help_text="Optional share of the channel's allocation.")
     status = models.CharField(max_length=20, choices=UnitStatus.choices, default=UnitStatus.DRAFT)
     external_id = models.CharField(max_length=200, blank=True, default="")
 

@@ -63,7 +63,7 @@ def campaign_list(
     the organization's time zone (an unset start or end is open-ended). ``search``
     matches the name, case-insensitively.
     """
-    campaigns = Campaign.objects.for_org(organization)
+    campaigns: QuerySet[Campaign] = Campaign.objects.for_org(organization)
     if status:
         if status not in CampaignStatus.values:
             raise InvalidInput.single("status", "choice", f"{status!r} is not a status.")
@@ -77,15 +77,7 @@ def campaign_list(
         campaigns = campaigns.filter(
             pk__in=CampaignUnit.objects.filter(channel=channel).values("campaign_id")
         )
-    zone = ZoneInfo(organization.time_zone)
-    if date_from and date_to and date_to < date_from:
-        raise InvalidInput.single("date_to", "after_start", "date_to must not be before date_from.")
-    if date_from:
-        start = datetime.combine(date_from, time.min, tzinfo=zone)
-        campaigns = campaigns.filter(Q(end_at__isnull=True) | Q(end_at__gt=start))
-    if date_to:
-        end = datetime.combine(date_to, time.max, tzinfo=zone)
-        campaigns = campaigns.filter(Q(start_at__isnull=True) | Q(start_at__lte=end))
+    campaigns = _running_between(campaigns, organization.time_zone, date_from, date_to)
     if search:
         campaigns = campaigns.filter(name__icontains=search.strip())
     if ordering not in CAMPAIGN_ORDERINGS:
@@ -100,6 +92,22 @@ def campaign_list(
         )
         .order_by(*CAMPAIGN_ORDERINGS[ordering])
     )
+
+
+def _running_between(
+    campaigns: QuerySet[Campaign], time_zone: str, date_from: date | None, date_to: date | None
+) -> QuerySet[Campaign]:
+    """Keep campaigns whose run overlaps the days ``date_from``..``date_to``."""
+    zone = ZoneInfo(time_zone)
+    if date_from and date_to and date_to < date_from:
+        raise InvalidInput.single("date_to", "after_start", "date_to must not be before date_from.")
+    if date_from:
+        start = datetime.combine(date_from, time.min, tzinfo=zone)
+        campaigns = campaigns.filter(Q(end_at__isnull=True) | Q(end_at__gt=start))
+    if date_to:
+        end = datetime.combine(date_to, time.max, tzinfo=zone)
+        campaigns = campaigns.filter(Q(start_at__isnull=True) | Q(start_at__lte=end))
+    return campaigns
 
 
 def campaign_log(*, campaign: Campaign) -> QuerySet[ExecutionLogEntry]:
@@ -128,7 +136,8 @@ def audience_list(*, organization: Organization, search: str | None = None) -> Q
     audiences = Audience.objects.for_org(organization).annotate(units_using=Count("units"))
     if search:
         audiences = audiences.filter(name__icontains=search.strip())
-    return audiences.order_by("name", "id")
+    ordered: QuerySet[Audience] = audiences.order_by("name", "id")
+    return ordered
 
 
 def media_list(*, organization: Organization) -> QuerySet[MediaAsset]:
@@ -136,7 +145,7 @@ def media_list(*, organization: Organization) -> QuerySet[MediaAsset]:
 
 
 def campaign_kpi_get(*, campaign: Campaign, kpi_id: UUID) -> KpiTarget:
-    kpi = KpiTarget.objects.filter(campaign=campaign, pk=kpi_id).first()
+    kpi: KpiTarget | None = KpiTarget.objects.filter(campaign=campaign, pk=kpi_id).first()
     if kpi is None:
         raise NotFound(detail="No such KPI target on this campaign.")
     return kpi

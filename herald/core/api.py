@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -31,9 +31,6 @@ from herald.accounts.choices import Permission
 from herald.accounts.selectors import member_actor
 from herald.accounts.services import api_key_authenticate
 from herald.core.errors import DomainError, FieldError
-
-if TYPE_CHECKING:
-    from django.db.models import Model
 
 __all__ = [
     "ACTIVE_ORGANIZATION_SESSION_KEY",
@@ -163,7 +160,7 @@ def requires(permission: Permission) -> Callable[[F], F]:
 T = TypeVar("T")
 
 
-class Page(Schema, Generic[T]):
+class Page(Schema, Generic[T]):  # noqa: UP046 - pydantic generics need Generic here
     items: list[T]
     count: int = Field(description="Items matching the filters, over all pages.")
     page: int
@@ -175,10 +172,7 @@ class PageQuery(Schema):
     page_size: int = Field(default=50, ge=1, le=200)
 
 
-ModelT = TypeVar("ModelT", bound="Model")
-
-
-def paginate(queryset: QuerySet[ModelT], query: PageQuery) -> dict[str, Any]:
+def paginate[ModelT: Model](queryset: QuerySet[ModelT], query: PageQuery) -> dict[str, Any]:
     count = queryset.count()
     start = (query.page - 1) * query.page_size
     items = list(queryset[start : start + query.page_size])

@@ -63,6 +63,10 @@ def validate_amount(
     if amount < 0 or (amount == 0 and not allow_zero):
         rule, words = ("min_value", "zero or more") if allow_zero else ("positive", "more than 0")
         raise InvalidInput.single(field, rule, f"The amount must be {words}.")
+    # Checked before the precision: quantizing a huge amount would overflow the decimal
+    # context and raise InvalidOperation instead of naming the field.
+    if amount >= Decimal(10) ** (AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES):
+        raise InvalidInput.single(field, "max_value", "The amount is too large.")
     exponent = currency_exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-exponent)):
         raise InvalidInput.single(
@@ -70,6 +74,4 @@ def validate_amount(
             "currency_precision",
             f"{currency} amounts have {exponent} decimal places at most.",
         )
-    if amount >= Decimal(10) ** (AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES):
-        raise InvalidInput.single(field, "max_value", "The amount is too large.")
     return amount

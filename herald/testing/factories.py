@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from PIL import Image
 
@@ -68,16 +68,14 @@ def _next() -> int:
     return _counter["n"]
 
 
-def make_user(email: str | None = None, **extra: Any) -> AbstractBaseUser:
+def make_user(email: str | None = None, **extra: Any) -> User:
     address = email or f"user{_next()}@example.com"
     return get_user_model().objects.create_user(
         username=address, email=address, password="correct horse battery", **extra
     )
 
 
-def make_organization(
-    name: str | None = None, owner: AbstractBaseUser | None = None
-) -> Organization:
+def make_organization(name: str | None = None, owner: User | None = None) -> Organization:
     return organization_create(name=name or f"Org {_next()}", owner=owner or make_user())
 
 

@@ -3,6 +3,8 @@ exactly like the API."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -78,7 +80,9 @@ def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
     organization_id = request.POST.get("organization_id", "")
-    if Membership.objects.filter(user=request.user, organization_id=organization_id).exists():
+    user_id = cast(int, request.user.pk)  # login_required: a real user
+    member = Membership.objects.filter(user_id=user_id, organization_id=organization_id)
+    if member.exists():
         request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = organization_id
     else:
         messages.error(request, "You are not a member of that organization.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
 
 from django.db import models
 
@@ -19,10 +18,8 @@ __all__ = [
     "require_aware",
 ]
 
-ModelT = TypeVar("ModelT", bound=models.Model)
 
-
-def get_for_actor(
+def get_for_actor[ModelT: models.Model](
     model: type[ModelT], *, actor: Actor, pk: object, lock: bool = False, label: str
 ) -> ModelT:
     """Fetch a tenant row by id within the actor's organization, or raise ``NotFound``.

@@ -115,7 +115,7 @@ def budget_set(
     budget.kind, budget.amount, budget.currency = kind, amount, budget_currency
     budget.save()
     if allocations is not None:
-        budget.allocations.exclude(channel__in=split).delete()
+        BudgetAllocation.objects.filter(budget=budget).exclude(channel__in=list(split)).delete()
         for channel, channel_amount in split.items():
             BudgetAllocation.objects.update_or_create(
                 budget=budget,
@@ -157,7 +157,9 @@ def budget_reallocate(
     actor.require(Permission.CAMPAIGN_EDIT)
     campaign = campaign_get_for_actor(actor=actor, campaign_id=campaign_id, lock=True)
     _require_changeable(campaign)
-    budget = CampaignBudget.objects.select_for_update().filter(campaign=campaign).first()
+    budget: CampaignBudget | None = (
+        CampaignBudget.objects.select_for_update().filter(campaign=campaign).first()
+    )
     if budget is None:
         raise NotFound(detail="The campaign has no budget yet.")
     validate_channel(from_channel, field="from_channel")

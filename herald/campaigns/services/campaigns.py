@@ -150,11 +150,44 @@ def campaign_update(
     if campaign.status in TERMINAL_STATUSES:
         raise Conflict(detail=f"The campaign is {campaign.status}; it can no longer change.")
     changes = {
+        "name": name,
+        "description": description,
         "objective": objective,
-        "currency": currency,
-        "time_zone": time_zone,
         "start_at": start_at,
+        "end_at": end_at,
+        "time_zone": time_zone,
+        "currency": currency,
+        "tags": tags,
     }
+    _refuse_locked_changes(campaign, {field: changes[field] for field in _PLAN_FIELDS})
+    cleaners: dict[str, Any] = {
+        "name": lambda value: clean_text(value, field="name", max_length=200, required=True),
+        "description": lambda value: clean_text(value, field="description", max_length=5000),
+        "objective": _validate_objective,
+        "start_at": lambda value: value,
+        "end_at": lambda value: value,
+        "time_zone": validate_time_zone,
+        "currency": lambda value: _currency_matching_budget(campaign, value),
+        "tags": lambda value: _validate_tags(list(value or [])),
+    }
+    for field, value in changes.items():
+        if value is not UNSET:
+            setattr(campaign, field, cleaners[field](value))
+    _validate_dates(campaign.start_at, campaign.end_at)
+    budget = CampaignBudget.objects.filter(campaign=campaign).first()
+    if budget is not None and budget.kind == "lifetime" and campaign.end_at is None:
+        raise InvalidInput.single(
+            "end_at", "required_for_lifetime_budget", "A lifetime budget needs an end date."
+        )
+    campaign.save()
+    return campaign
+
+
+# Part of the plan the platforms received: fixed once a launch succeeded.
+_PLAN_FIELDS = ("objective", "currency", "time_zone", "start_at")
+
+
+def _refuse_locked_changes(campaign: Campaign, changes: dict[str, Any]) -> None:
     locked = [
         FieldError(
             field,
@@ -169,39 +202,18 @@ def campaign_update(
     if locked:
         raise Conflict(detail=locked[0].message, errors=locked)
 
-    if name is not UNSET:
-        campaign.name = clean_text(name, field="name", max_length=200, required=True)
-    if description is not UNSET:
-        campaign.description = clean_text(description, field="description", max_length=5000)
-    if objective is not UNSET:
-        campaign.objective = _validate_objective(objective)
-    if time_zone is not UNSET:
-        campaign.time_zone = validate_time_zone(time_zone)
-    if currency is not UNSET:
-        new_currency = validate_currency(currency)
-        budget = CampaignBudget.objects.filter(campaign=campaign).first()
-        if budget is not None and budget.currency != new_currency:
-            raise InvalidInput.single(
-                "currency",
-                "budget_currency",
-                f"The budget is in {budget.currency}; set the budget in {new_currency} first "
-                "or remove it.",
-            )
-        campaign.currency = new_currency
-    if tags is not UNSET:
-        campaign.tags = _validate_tags(list(tags or []))
-    if start_at is not UNSET:
-        campaign.start_at = start_at
-    if end_at is not UNSET:
-        campaign.end_at = end_at
-    _validate_dates(campaign.start_at, campaign.end_at)
+
+def _currency_matching_budget(campaign: Campaign, currency: str) -> str:
+    new_currency = validate_currency(currency)
     budget = CampaignBudget.objects.filter(campaign=campaign).first()
-    if budget is not None and budget.kind == "lifetime" and campaign.end_at is None:
+    if budget is not None and budget.currency != new_currency:
         raise InvalidInput.single(
-            "end_at", "required_for_lifetime_budget", "A lifetime budget needs an end date."
+            "currency",
+            "budget_currency",
+            f"The budget is in {budget.currency}; set the budget in {new_currency} first "
+            "or remove it.",
         )
-    campaign.save()
-    return campaign
+    return new_currency
 
 
 @transaction.atomic

@@ -87,7 +87,9 @@ def creative_findings(creative: AdCreative) -> list[Finding]:
 def _media_in_org(actor: Actor, media_id: object | None) -> MediaAsset | None:
     if media_id is None:
         return None
-    media = MediaAsset.objects.for_org(actor.organization).filter(pk=media_id).first()
+    media: MediaAsset | None = (
+        MediaAsset.objects.for_org(actor.organization).filter(pk=media_id).first()
+    )
     if media is None:
         raise InvalidInput.single("media_id", "not_found", "No such image in this organization.")
     return media

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -122,59 +123,79 @@ def campaign_launch_checks(
         creatives_by_unit.setdefault(creative.unit_id, []).append(creative)
 
     for channel_key in channels_in_use:
-        channel = get_channel(channel_key)
-        if budget is not None and allocations.get(channel_key, 0) <= 0:
-            errors.append(
-                FieldError(
-                    f"budget.allocations.{channel_key}",
-                    "required",
-                    f"Allocate part of the budget to {channel.label}.",
-                )
-            )
-        launchable = False
-        for unit in (u for u in units if u.channel == channel_key):
-            if unit.audience_id is None:
-                errors.append(
-                    FieldError(
-                        f"units.{unit.pk}.audience",
-                        "required",
-                        f"Choose an audience for {channel.unit_label} {unit.name!r}.",
-                    )
-                )
-            unit_creatives = creatives_by_unit.get(unit.pk, [])
-            clean = 0
-            for creative in unit_creatives:
-                blocking = [f for f in creative_findings(creative) if f.severity is Severity.ERROR]
-                errors.extend(
-                    FieldError(
-                        f"creatives.{creative.pk}.{finding.field}", finding.code, finding.message
-                    )
-                    for finding in blocking
-                )
-                clean += not blocking
-            launchable = launchable or clean > 0
-        if not launchable:
-            errors.append(
-                FieldError(
-                    f"channels.{channel_key}",
-                    "creative_required",
-                    f"{channel.label} needs at least one {channel.unit_label} with a creative "
-                    "that has no errors.",
-                )
-            )
-        if include_accounts and channel.requires_ad_account:
-            account = channel.ad_account_resolver(campaign) if channel.ad_account_resolver else None
-            if account is None:
-                errors.append(
-                    FieldError(
-                        f"channels.{channel_key}.ad_account",
-                        ACCOUNT_RULE,
-                        f"Connect a {channel.label} account and choose it for this campaign "
-                        "before launching.",
-                    )
-                )
+        errors += _channel_checks(
+            campaign,
+            channel_key,
+            units=[unit for unit in units if unit.channel == channel_key],
+            allocated=allocations.get(channel_key, Decimal(0)) if budget is not None else None,
+            creatives_by_unit=creatives_by_unit,
+            include_accounts=include_accounts,
+        )
     if campaign.end_at is not None and campaign.end_at <= now:
         errors.append(FieldError("end_at", "future", "The end date has passed; move it later."))
+    return errors
+
+
+def _channel_checks(
+    campaign: Campaign,
+    channel_key: str,
+    *,
+    units: list[CampaignUnit],
+    allocated: Decimal | None,
+    creatives_by_unit: dict[Any, list[AdCreative]],
+    include_accounts: bool,
+) -> list[FieldError]:
+    """The launch checks of one channel; ``allocated`` is None when there is no budget
+    (reported once for the whole campaign)."""
+    channel = get_channel(channel_key)
+    errors: list[FieldError] = []
+    if allocated is not None and allocated <= 0:
+        errors.append(
+            FieldError(
+                f"budget.allocations.{channel_key}",
+                "required",
+                f"Allocate part of the budget to {channel.label}.",
+            )
+        )
+    launchable = False
+    for unit in units:
+        if unit.audience_id is None:
+            errors.append(
+                FieldError(
+                    f"units.{unit.pk}.audience",
+                    "required",
+                    f"Choose an audience for {channel.unit_label} {unit.name!r}.",
+                )
+            )
+        for creative in creatives_by_unit.get(unit.pk, []):
+            blocking = [f for f in creative_findings(creative) if f.severity is Severity.ERROR]
+            errors.extend(
+                FieldError(
+                    f"creatives.{creative.pk}.{finding.field}", finding.code, finding.message
+                )
+                for finding in blocking
+            )
+            launchable = launchable or not blocking
+    if not launchable:
+        errors.append(
+            FieldError(
+                f"channels.{channel_key}",
+                "creative_required",
+                f"{channel.label} needs at least one {channel.unit_label} with a creative "
+                "that has no errors.",
+            )
+        )
+    if include_accounts and channel.requires_ad_account:
+        resolver = channel.ad_account_resolver
+        if resolver is None or resolver(campaign) is None:
+            errors.append(
+                FieldError(
+                    f"channels.{channel_key}.ad_account",
+                    ACCOUNT_RULE,
+                    f"Connect a {channel.label} account and choose it for this campaign "
+                    "before launching.",
+                )
+            )
     return errors
 
 

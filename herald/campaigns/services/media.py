@@ -89,7 +89,8 @@ def media_upload(*, actor: Actor, stream: IO[bytes], filename: str) -> MediaAsse
     try:
         asset.save()
     except Exception:
-        asset.file.storage.delete(asset.file.name)
+        if asset.file.name:
+            asset.file.storage.delete(asset.file.name)
         raise
     return asset
 
@@ -101,6 +102,7 @@ def media_delete(*, actor: Actor, media_id: object) -> None:
     if AdCreative.objects.filter(media=asset).exists():
         raise Conflict(detail="The image is used by a creative; remove it there first.")
     stored = asset.file.name
-    asset.delete()
     storage = asset.file.storage
-    transaction.on_commit(lambda: storage.delete(stored))
+    asset.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))

@@ -36,7 +36,9 @@ def unit_get_for_actor(*, actor: Actor, unit_id: object, lock: bool = False) -> 
 def _audience_in_org(actor: Actor, audience_id: object | None) -> Audience | None:
     if audience_id is None:
         return None
-    audience = Audience.objects.for_org(actor.organization).filter(pk=audience_id).first()
+    audience: Audience | None = (
+        Audience.objects.for_org(actor.organization).filter(pk=audience_id).first()
+    )
     if audience is None:
         raise InvalidInput.single(
             "audience_id", "not_found", "No such audience in this organization."

@@ -44,9 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        email, password = self._first_user()
-        if options["demo"]:
-            call_command("load_demo", owner_email=email)
+        email, password = self._first_user(demo=options["demo"])
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS("Herald is ready.")
@@ -62,7 +60,9 @@ class Command(BaseCommand):
             return
         self._run(options)
 
-    def _first_user(self) -> tuple[str, str | None]:
+    def _first_user(self, *, demo: bool) -> tuple[str, str | None]:
+        """Make sure the first user exists and belongs to an organization: the demo
+        organization with ``demo``, otherwise one of their own."""
         email = os.environ.get("HERALD_ADMIN_EMAIL", "admin@herald.local").strip().lower()
         wanted_password = os.environ.get("HERALD_ADMIN_PASSWORD")
         user_model = get_user_model()
@@ -77,13 +77,40 @@ class Command(BaseCommand):
             user.set_password(wanted_password)
             user.save(update_fields=["password"])
             shown_password = wanted_password
+        if demo:
+            call_command("load_demo", owner_email=email)
         if not Membership.objects.filter(user=user).exists():
             organization_create(name="My Organization", owner=user)
         return email, shown_password
 
     def _run(self, options: dict[str, Any]) -> None:
+        stopping = {"requested": False}
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            stopping["requested"] = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        children = {
+            name: self._start(name, command) for name, command in self._commands(options).items()
+        }
+        exit_code = 0
+        while not stopping["requested"]:
+            exited = [(name, child) for name, child in children.items() if child.poll() is not None]
+            if exited:
+                name, child = exited[0]
+                self.stderr.write(f"{name} exited with code {child.returncode}; stopping.")
+                exit_code = child.returncode or 1
+                break
+            time.sleep(0.3)
+        self._stop_all(children)
+        if exit_code:
+            sys.exit(exit_code)
+
+    @staticmethod
+    def _commands(options: dict[str, Any]) -> dict[str, list[str]]:
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        commands = {
+        return {
             "web": [
                 sys.executable,
                 "-m",
@@ -101,29 +128,16 @@ class Command(BaseCommand):
             "worker": [*manage, "db_worker", "--queue-name", "*", "--no-reload"],
             "scheduler": [*manage, "run_scheduler"],
         }
-        children: dict[str, subprocess.Popen[bytes]] = {}
-        stopping = False
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
+    def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        # Children ignore the terminal's Ctrl-C; this process stops them in order.
+        child = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            command, cwd=settings.BASE_DIR, preexec_fn=_ignore_sigint
+        )
+        self.stdout.write(f"started {name} (pid {child.pid})")
+        return child
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        for name, command in commands.items():
-            # Children ignore the terminal's Ctrl-C; this process stops them in order.
-            children[name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                command, cwd=settings.BASE_DIR, preexec_fn=_ignore_sigint
-            )
-            self.stdout.write(f"started {name} (pid {children[name].pid})")
-        exit_code = 0
-        while not stopping:
-            for name, child in children.items():
-                if child.poll() is not None:
-                    self.stderr.write(f"{name} exited with code {child.returncode}; stopping.")
-                    exit_code, stopping = child.returncode or 1, True
-                    break
-            time.sleep(0.3)
+    def _stop_all(self, children: dict[str, subprocess.Popen[bytes]]) -> None:
         self.stdout.write("Stopping…")
         for child in children.values():
             if child.poll() is None:
@@ -137,8 +151,6 @@ class Command(BaseCommand):
                 child.kill()
                 child.wait()
         self.stdout.write("Herald stopped.")
-        if exit_code:
-            sys.exit(exit_code)
 
 
 def _ignore_sigint() -> None:
