@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 __all__ = ["env_bool", "env_float", "env_int", "env_list", "env_str"]
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def _raw(name: str) -> str | None:
@@ -48,7 +48,7 @@ def env_str(name: str, default: str | None = None, *, required_reason: str | Non
 
 def env_bool(name: str, default: bool) -> bool:
     value = _raw(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
     lowered = value.strip().lower()
     if lowered in _TRUE:

@@ -2,6 +2,7 @@
 a key from the management command, then the API alone."""
 
 import io
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,10 +17,10 @@ pytestmark = pytest.mark.django_db
 class Script:
     def __init__(self, key: str) -> None:
         self.client = Client()
-        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        self.auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
     def call(self, method: str, path: str, body: object = None):
-        kwargs = dict(self.auth)
+        kwargs: dict[str, Any] = dict(self.auth)
         if body is None and method == "post":
             body = {}
         if body is not None:
@@ -30,7 +31,13 @@ class Script:
 def provision(email: str, organization: str) -> str:
     out = io.StringIO()
     call_command(
-        "provision", "--email", email, "--organization", organization, "--output", "key",
+        "provision",
+        "--email",
+        email,
+        "--organization",
+        organization,
+        "--output",
+        "key",
         stdout=out,
     )
     return out.getvalue().strip()
@@ -41,25 +48,38 @@ def test_a_script_builds_tasty_chips_and_meets_every_guard_rail():
     script = Script(provision("ops@tastychips.co", "Tasty Chips Co."))
 
     # When: the campaign is built through the API alone.
-    response = script.call("post", "campaigns", {
-        "name": "Spicy Jalapeño Chips",
-        "objective": "sales",
-        "start_at": "2030-01-10T09:00:00-05:00",
-        "end_at": "2030-02-10T23:59:00-05:00",
-        "time_zone": "America/New_York",
-    })
+    response = script.call(
+        "post",
+        "campaigns",
+        {
+            "name": "Spicy Jalapeño Chips",
+            "objective": "sales",
+            "start_at": "2030-01-10T09:00:00-05:00",
+            "end_at": "2030-02-10T23:59:00-05:00",
+            "time_zone": "America/New_York",
+        },
+    )
     assert response.status_code == 201, response.content
     campaign_id = response.json()["id"]
-    budget = script.call("put", f"campaigns/{campaign_id}/budget", {
-        "kind": "lifetime", "amount": "3000",
-        "allocations": {"google_ads": "1200", "meta_ads": "1800"},
-    })
+    budget = script.call(
+        "put",
+        f"campaigns/{campaign_id}/budget",
+        {
+            "kind": "lifetime",
+            "amount": "3000",
+            "allocations": {"google_ads": "1200", "meta_ads": "1800"},
+        },
+    )
     assert budget.status_code == 200, budget.content
     assert budget.json()["unallocated"] == "0.000"
-    audience = script.call("post", "audiences", {
-        "name": "US snack lovers",
-        "rules": {"locations": {"countries": ["US"]}, "age": {"min": 18, "max": 45}},
-    })
+    audience = script.call(
+        "post",
+        "audiences",
+        {
+            "name": "US snack lovers",
+            "rules": {"locations": {"countries": ["US"]}, "age": {"min": 18, "max": 45}},
+        },
+    )
     assert audience.status_code == 201, audience.content
     image = script.client.post(
         "/api/v1/media",
@@ -69,38 +89,63 @@ def test_a_script_builds_tasty_chips_and_meets_every_guard_rail():
     assert image.status_code == 201, image.content
     units = {}
     for channel, name in (("google_ads", "Search"), ("meta_ads", "Feed")):
-        unit = script.call("post", f"campaigns/{campaign_id}/units", {
-            "channel": channel, "name": name, "audience_id": audience.json()["id"],
-        })
+        unit = script.call(
+            "post",
+            f"campaigns/{campaign_id}/units",
+            {
+                "channel": channel,
+                "name": name,
+                "audience_id": audience.json()["id"],
+            },
+        )
         assert unit.status_code == 201, unit.content
         units[channel] = unit.json()["id"]
-    google = script.call("post", f"units/{units['google_ads']}/creatives", {
-        "headlines": ["Spicy Jalapeño Chips", "20% Off This Week", "Organic Potato Chips"],
-        "descriptions": ["Made with organic potatoes and real jalapeños.",
-                         "Crunch into the heat today!"],
-        "display_path": ["spicy"],
-        "destination_url": "https://www.tastychips.co/spicy",
-    })
+    google = script.call(
+        "post",
+        f"units/{units['google_ads']}/creatives",
+        {
+            "headlines": ["Spicy Jalapeño Chips", "20% Off This Week", "Organic Potato Chips"],
+            "descriptions": [
+                "Made with organic potatoes and real jalapeños.",
+                "Crunch into the heat today!",
+            ],
+            "display_path": ["spicy"],
+            "destination_url": "https://www.tastychips.co/spicy",
+        },
+    )
     assert google.status_code == 201, google.content
     assert google.json()["findings"] == []
-    meta = script.call("post", f"units/{units['meta_ads']}/creatives", {
-        "headlines": ["New Spicy Jalapeño Chips | 20% Off"],
-        "primary_text": "Made with organic potatoes and real jalapeños. Crunch into the heat today!",
-        "destination_url": "https://www.tastychips.co/spicy",
-        "call_to_action": "SHOP_NOW",
-        "media_id": image.json()["id"],
-    })
+    meta = script.call(
+        "post",
+        f"units/{units['meta_ads']}/creatives",
+        {
+            "headlines": ["New Spicy Jalapeño Chips | 20% Off"],
+            "primary_text": (
+                "Made with organic potatoes and real jalapeños. Crunch into the heat today!"
+            ),
+            "destination_url": "https://www.tastychips.co/spicy",
+            "call_to_action": "SHOP_NOW",
+            "media_id": image.json()["id"],
+        },
+    )
     assert meta.status_code == 201, meta.content
     assert [f["severity"] for f in meta.json()["findings"]] == []
 
     # Then: the too-long headline is a finding on Google, from the same validator.
-    findings = script.call("post", "creatives/validate", {
-        "channel": "google_ads",
-        "headlines": ["New Spicy Jalapeño Chips | 20% Off", "Spicy Jalapeño Chips",
-                      "20% Off This Week"],
-        "descriptions": ["Made with organic potatoes.", "Crunch into the heat today!"],
-        "destination_url": "https://www.tastychips.co/spicy",
-    }).json()
+    findings = script.call(
+        "post",
+        "creatives/validate",
+        {
+            "channel": "google_ads",
+            "headlines": [
+                "New Spicy Jalapeño Chips | 20% Off",
+                "Spicy Jalapeño Chips",
+                "20% Off This Week",
+            ],
+            "descriptions": ["Made with organic potatoes.", "Crunch into the heat today!"],
+            "destination_url": "https://www.tastychips.co/spicy",
+        },
+    ).json()
     assert findings["blocking"] is True
     assert [(f["severity"], f["field"], f["code"]) for f in findings["findings"]] == [
         ("error", "headlines.0", "headline_too_long")
@@ -118,7 +163,8 @@ def test_a_script_builds_tasty_chips_and_meets_every_guard_rail():
     problem = launch.json()
     assert problem["type"].endswith("/account-not-connected")
     assert sorted(e["field"] for e in problem["errors"]) == [
-        "channels.google_ads.ad_account", "channels.meta_ads.ad_account",
+        "channels.google_ads.ad_account",
+        "channels.meta_ads.ad_account",
     ]
     # with a log row saying so, and the campaign still scheduled.
     log = script.call("get", f"campaigns/{campaign_id}/log").json()["items"]

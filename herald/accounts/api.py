@@ -169,15 +169,17 @@ def list_api_keys(request: HttpRequest) -> list[ApiKey]:
 
 @router.post("/api-keys", response={201: ApiKeyCreated, **problems(400, 401, 403, 422)})
 @requires(Permission.API_KEY_MANAGE_OWN)
-def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKeyCreated]:
+def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKey]:
     actor = _actor(request)
     if actor.user is None:
         raise PermissionDenied(detail="Only members can hold API keys.")
     api_key, raw_key = api_key_create(
         user=actor.user, organization=actor.organization, name=payload.name
     )
-    out = ApiKeyOut.from_orm(api_key).dict()
-    return Status(201, ApiKeyCreated(**out, key=raw_key))
+    # Serialized from the model so resolvers (user_email) see an ApiKey, not a dict;
+    # the plaintext rides along on the instance for this one response, never stored.
+    api_key.key = raw_key  # type: ignore[attr-defined]
+    return Status(201, api_key)
 
 
 @router.delete("/api-keys/{api_key_id}", response={204: None, **problems(401, 403, 404)})

@@ -13,6 +13,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -127,13 +130,32 @@ def organization_update(
     return organization
 
 
+@transaction.atomic
 def organization_delete(*, actor: Actor) -> None:
-    """Delete the organization and everything it owns. Owners only."""
+    """Delete the organization and everything it owns, uploaded files included (after
+    commit). Owners only."""
     actor.require(Permission.ORGANIZATION_DELETE)
-    actor.organization.delete()
+    organization = actor.organization
+    # Uploads live under media/<organization id>/ (see campaigns.models._media_upload_to).
+    uploads = f"media/{organization.pk}"
+    organization.delete()
+    transaction.on_commit(lambda: _delete_stored_tree(uploads))
+
+
+def _delete_stored_tree(path: str) -> None:
+    if not default_storage.exists(path):
+        return
+    directories, files = default_storage.listdir(path)
+    for name in files:
+        default_storage.delete(f"{path}/{name}")
+    for name in directories:
+        _delete_stored_tree(f"{path}/{name}")
 
 
 def _owner_count(organization: Organization) -> int:
+    # Lock the organization first so owner changes are serialized: two owners demoting
+    # each other at once would otherwise both count two owners and leave none.
+    Organization.objects.select_for_update().only("pk").get(pk=organization.pk)
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
 
@@ -153,11 +175,17 @@ def membership_add(*, actor: Actor, email: str, role: str) -> Membership:
     new_role = _validate_role(role)
     _require_owner_for(actor, new_role)
     address = (email or "").strip().lower()
-    if "@" not in address or len(address) > 254 or address.startswith("@"):
-        raise InvalidInput.single("email", "email", "Enter a valid email address.")
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise InvalidInput.single("email", "email", "Enter a valid email address.") from None
     user_model = get_user_model()
     user = user_model.objects.filter(email__iexact=address).first()
     if user is None:
+        if len(address) > (user_model._meta.get_field("username").max_length or 150):
+            raise InvalidInput.single(
+                "email", "max_length", "The address is too long to become a username."
+            )
         user = user_model.objects.create_user(username=address, email=address)
         user.set_unusable_password()
         user.save(update_fields=["password"])

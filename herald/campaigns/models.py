@@ -167,13 +167,17 @@ class Audience(TenantModel):
 
 
 class CampaignUnit(TenantModel):
-    """An ad group (Google) or ad set (Meta): one channel, one audience, its creatives."""
+    """An ad group (Google) or ad set (Meta): one channel, one audience, its creatives.
+
+    The audience is RESTRICTed: it cannot be deleted while a unit uses it, except when
+    the unit goes too (deleting the campaign or the organization).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
     channel = models.CharField(max_length=40)
     audience = models.ForeignKey(
-        Audience, on_delete=models.PROTECT, null=True, blank=True, related_name="units"
+        Audience, on_delete=models.RESTRICT, null=True, blank=True, related_name="units"
     )
     name = models.CharField(max_length=200)
     budget_amount = _money_field(null=True, help_text="Optional share of the channel's allocation.")
@@ -246,7 +250,7 @@ class AdCreative(TenantModel):
     descriptions = models.JSONField(default=list)
     primary_text = models.TextField(blank=True, default="")
     media = models.ForeignKey(
-        MediaAsset, on_delete=models.PROTECT, null=True, blank=True, related_name="creatives"
+        MediaAsset, on_delete=models.RESTRICT, null=True, blank=True, related_name="creatives"
     )
     destination_url = models.URLField(max_length=2048)
     display_path = models.JSONField(default=list, blank=True)

@@ -18,8 +18,10 @@ from functools import wraps
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -35,6 +37,7 @@ from herald.core.errors import DomainError, FieldError
 __all__ = [
     "ACTIVE_ORGANIZATION_SESSION_KEY",
     "PROBLEM_CONTENT_TYPE",
+    "UNREADABLE_BODY_ERRORS",
     "FieldErrorOut",
     "Page",
     "PageQuery",
@@ -44,6 +47,7 @@ __all__ = [
     "problem_response",
     "problems",
     "requires",
+    "unreadable_body_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -114,6 +118,29 @@ def problem_response(
         if key in Problem.model_fields and key not in body:
             body[key] = value
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+# What Django raises while reading a body it refuses: too large, too many fields or
+# files, broken multipart. Ninja lets them escape body parsing; they are bad input.
+UNREADABLE_BODY_ERRORS = (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    MultiPartParserError,
+)
+
+
+def unreadable_body_problem(request: HttpRequest, exc: object) -> HttpResponse:
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            request,
+            status=413,
+            code="request-too-large",
+            detail="The request body is larger than the server accepts.",
+        )
+    return problem_response(
+        request, status=400, code="bad-request", detail="Cannot parse request body"
+    )
 
 
 class ApiKeyAuth(HttpBearer):
@@ -271,6 +298,9 @@ def build_api() -> HeraldAPI:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem_response(request, status=404, code="not-found", detail="Not found.")
+
+    for error_class in UNREADABLE_BODY_ERRORS:
+        api.add_exception_handler(error_class, unreadable_body_problem)
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

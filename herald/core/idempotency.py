@@ -21,7 +21,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from herald.accounts.actors import Actor
-from herald.core.api import ACTIVE_ORGANIZATION_SESSION_KEY, problem_response
+from herald.core.api import (
+    ACTIVE_ORGANIZATION_SESSION_KEY,
+    UNREADABLE_BODY_ERRORS,
+    problem_response,
+    unreadable_body_problem,
+)
 from herald.core.errors import FieldError
 from herald.core.models import IdempotencyRecord
 
@@ -94,7 +99,10 @@ class IdempotencyMiddleware:
         actor = _resolve_actor(request)
         if actor is None:
             return self.get_response(request)  # the API answers 401 itself
-        fingerprint = _fingerprint(request)
+        try:
+            fingerprint = _fingerprint(request)
+        except UNREADABLE_BODY_ERRORS as exc:
+            return unreadable_body_problem(request, exc)  # as the API answers without a key
         scope = {
             "organization": actor.organization,
             "principal": _principal(actor),

@@ -1,7 +1,8 @@
 """Money: ``Decimal`` amounts with an ISO 4217 currency, never floats.
 
-Amounts are stored with two decimal places in the database; a currency's own number
-of minor-unit digits (0 for JPY, 3 for KWD) decides what an amount may carry. Platform
+Amounts are stored with three decimal places in the database (enough for KWD); a
+currency's own number of minor-unit digits (0 for JPY, 2 for USD, 3 for KWD) decides
+what an amount may carry, and ``quantize_amount`` shows an amount with exactly those. Platform
 units (Google micros, Meta minor units) are converted in each adapter, not here.
 """
 
@@ -17,6 +18,7 @@ __all__ = [
     "AMOUNT_DECIMAL_PLACES",
     "AMOUNT_MAX_DIGITS",
     "currency_exponent",
+    "quantize_amount",
     "validate_amount",
     "validate_currency",
 ]
@@ -41,6 +43,11 @@ def currency_exponent(code: str) -> int:
     if code in _THREE_DECIMAL:
         return 3
     return 2
+
+
+def quantize_amount(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` with exactly the currency's minor-unit digits (3000.000 USD → 3000.00)."""
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
 
 
 def validate_currency(value: str, *, field: str = "currency") -> str:

@@ -104,6 +104,13 @@ def _launch_channel(
                 creative_id=error.creative_id,
                 retryable=error.retryable,
             )
+        except Exception:
+            # Anything else is a bug in the adapter; still record a failure, or the
+            # campaign would stay launching, where no action (not even cancel) applies.
+            logger.exception("Unexpected error launching %s on %s", campaign.pk, channel_key)
+            failure = _ChannelFailure(
+                channel_key, "The platform connection failed unexpectedly.", retryable=True
+            )
         else:
             _record_launched(campaign, state, units, creatives, result, now)
             return None
@@ -268,7 +275,12 @@ def campaigns_launch_due(*, now: datetime | None = None) -> int:
         organization = Organization.objects.get(pk=organization_id)
         system = Actor.system(organization)
         try:
-            campaign_launch(actor=system, campaign_id=campaign_id)
+            campaign_launch(
+                actor=system,
+                campaign_id=campaign_id,
+                now=now,
+                only_from=frozenset({CampaignStatus.SCHEDULED}),
+            )
         except DomainError as error:
             _fail_scheduled(system, campaign_id, error)
         acted += 1
@@ -307,7 +319,12 @@ def campaigns_complete_ended(*, now: datetime | None = None) -> int:
     for campaign_id, organization_id in ended:
         system = Actor.system(Organization.objects.get(pk=organization_id))
         try:
-            campaign_complete(actor=system, campaign_id=campaign_id)
+            campaign_complete(
+                actor=system,
+                campaign_id=campaign_id,
+                now=now,
+                only_from=frozenset({CampaignStatus.ACTIVE, CampaignStatus.PAUSED}),
+            )
             acted += 1
         except DomainError:
             logger.warning("Campaign %s could not be completed", campaign_id, exc_info=True)

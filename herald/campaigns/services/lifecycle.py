@@ -203,7 +203,7 @@ def _raise_failed_checks(errors: list[FieldError]) -> None:
     if not errors:
         return
     if all(error.rule == ACCOUNT_RULE for error in errors):
-        labels = ", ".join(error.field.split(".")[1] for error in errors)
+        labels = ", ".join(get_channel(error.field.split(".")[1]).label for error in errors)
         raise AccountNotConnected(
             detail=f"Connect an ad account before launching on: {labels}.", errors=errors
         )
@@ -224,13 +224,20 @@ def _perform(
     action: LifecycleAction,
     step: Step | None = None,
     after_commit: Callable[[Campaign], None] | None = None,
+    now: datetime | None = None,
+    only_from: frozenset[str] | None = None,
 ) -> Campaign:
+    """Run one lifecycle action. ``now`` is the time the action is judged at (the real
+    clock unless a sweep passes its own). With ``only_from``, a campaign no longer in
+    one of those statuses (another sweep got there first) is left alone, unlogged."""
     actor.require(Permission.CAMPAIGN_OPERATE)
     try:
         with transaction.atomic():
             campaign = campaign_get_for_actor(actor=actor, campaign_id=campaign_id, lock=True)
+            if only_from is not None and campaign.status not in only_from:
+                return campaign
             from_status = campaign.status
-            now = timezone.now()
+            now = now or timezone.now()
             to_status = target_status(action, from_status)
             message = ""
             if step is not None:
@@ -318,9 +325,16 @@ def campaign_schedule(*, actor: Actor, campaign_id: object) -> Campaign:
     )
 
 
-def campaign_launch(*, actor: Actor, campaign_id: object) -> Campaign:
+def campaign_launch(
+    *,
+    actor: Actor,
+    campaign_id: object,
+    now: datetime | None = None,
+    only_from: frozenset[str] | None = None,
+) -> Campaign:
     """Launch now (draft or scheduled → launching), or schedule a draft whose start is
-    in the future. On commit, a task pushes every channel's units to its platform."""
+    in the future. On commit, a task pushes every channel's units to its platform.
+    ``now`` and ``only_from`` are for the scheduler's sweeps (see ``_perform``)."""
 
     def step(
         campaign: Campaign, to_status: CampaignStatus, now: datetime
@@ -354,6 +368,8 @@ def campaign_launch(*, actor: Actor, campaign_id: object) -> Campaign:
         action=LifecycleAction.LAUNCH,
         step=step,
         after_commit=after,
+        now=now,
+        only_from=only_from,
     )
 
 
@@ -415,7 +431,15 @@ def campaign_resume(*, actor: Actor, campaign_id: object) -> Campaign:
     )
 
 
-def campaign_complete(*, actor: Actor, campaign_id: object) -> Campaign:
+def campaign_complete(
+    *,
+    actor: Actor,
+    campaign_id: object,
+    now: datetime | None = None,
+    only_from: frozenset[str] | None = None,
+) -> Campaign:
+    """Active or paused → completed; ``now``/``only_from`` as for ``campaign_launch``."""
+
     def step(
         campaign: Campaign, to_status: CampaignStatus, now: datetime
     ) -> tuple[CampaignStatus, str]:
@@ -428,6 +452,8 @@ def campaign_complete(*, actor: Actor, campaign_id: object) -> Campaign:
         action=LifecycleAction.COMPLETE,
         step=step,
         after_commit=_enqueue_platform_status,
+        now=now,
+        only_from=only_from,
     )
 
 

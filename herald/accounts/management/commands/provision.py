@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from herald.accounts.actors import Actor
 from herald.accounts.choices import Role
 from herald.accounts.models import Membership, Organization
-from herald.accounts.services import api_key_create, organization_create
+from herald.accounts.services import api_key_create, membership_change_role, organization_create
 from herald.core.errors import DomainError
 
 
@@ -85,8 +86,10 @@ class Command(BaseCommand):
             user=user, organization=organization, defaults={"role": options["role"]}
         )
         if membership.role != options["role"]:
-            membership.role = options["role"]
-            membership.save(update_fields=["role", "updated_at"])
+            # Through the service, so the organization always keeps an owner.
+            membership = membership_change_role(
+                actor=Actor.system(organization), membership=membership, role=options["role"]
+            )
         api_key, raw_key = api_key_create(
             user=user, organization=organization, name=options["key_name"]
         )
