@@ -71,7 +71,7 @@ def test_a_script_builds_tasty_chips_and_meets_every_guard_rail():
         },
     )
     assert budget.status_code == 200, budget.content
-    assert budget.json()["unallocated"] == "0.000"
+    assert budget.json()["unallocated"] == "0.00"
     audience = script.call(
         "post",
         "audiences",

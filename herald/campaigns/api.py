@@ -73,6 +73,7 @@ from herald.campaigns.services.units import (
 )
 from herald.core.api import Page, PageQuery, paginate, problems, requires
 from herald.core.errors import InvalidInput, NotFound
+from herald.core.money import quantize_amount
 from herald.metrics.definitions import METRICS
 
 __all__ = ["router"]
@@ -99,15 +100,16 @@ class BudgetOut(Schema):
 def _budget_out(budget: CampaignBudget | None) -> BudgetOut | None:
     if budget is None:
         return None
-    allocations = {a.channel: a.amount for a in budget.allocations.all()}
+    currency = budget.currency
+    allocations = {a.channel: quantize_amount(a.amount, currency) for a in budget.allocations.all()}
     allocated = sum(allocations.values(), Decimal(0))
     return BudgetOut(
         kind=BudgetKind(budget.kind),
-        amount=budget.amount,
-        currency=budget.currency,
+        amount=quantize_amount(budget.amount, currency),
+        currency=currency,
         allocations=allocations,
-        allocated=allocated,
-        unallocated=budget.amount - allocated,
+        allocated=quantize_amount(allocated, currency),
+        unallocated=quantize_amount(budget.amount - allocated, currency),
     )
 
 
@@ -363,6 +365,12 @@ class UnitOut(Schema):
     external_id: str
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_budget_amount(unit: CampaignUnit) -> Decimal | None:
+        if unit.budget_amount is None:
+            return None
+        return quantize_amount(unit.budget_amount, unit.campaign.currency)
 
 
 class UnitIn(Schema):

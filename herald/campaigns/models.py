@@ -278,6 +278,20 @@ class AdCreative(TenantModel):
     def is_launched(self) -> bool:
         return self.launched_at is not None
 
+    def content(self) -> dict[str, Any]:
+        """What the ad says and shows (not its identity, version or platform state),
+        for a new version or a duplicate to start from."""
+        return {
+            "name": self.name,
+            "headlines": list(self.headlines),
+            "descriptions": list(self.descriptions),
+            "primary_text": self.primary_text,
+            "media_id": self.media_id,
+            "destination_url": self.destination_url,
+            "display_path": list(self.display_path),
+            "call_to_action": self.call_to_action,
+        }
+
 
 class CampaignChannel(TenantModel):
     """Where a campaign stands on one channel's platform: the external campaign id as

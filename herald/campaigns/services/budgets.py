@@ -23,7 +23,7 @@ from herald.campaigns.models import BudgetAllocation, Campaign, CampaignBudget, 
 from herald.campaigns.services._common import raise_if_errors
 from herald.campaigns.services.campaigns import campaign_get_for_actor
 from herald.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from herald.core.money import validate_amount, validate_currency
+from herald.core.money import quantize_amount, validate_amount, validate_currency
 
 __all__ = ["budget_reallocate", "budget_set", "unit_budgets_fit"]
 
@@ -52,8 +52,9 @@ def unit_budgets_fit(
                 FieldError(
                     f"{field_prefix}.{row['channel']}",
                     "below_unit_budgets",
-                    f"The {row['channel']} units have budgets totalling {row['total']}, "
-                    f"more than the {allocated} allocated to the channel.",
+                    f"The {row['channel']} units have budgets totalling "
+                    f"{quantize_amount(row['total'], campaign.currency)}, more than the "
+                    f"{quantize_amount(allocated, campaign.currency)} allocated to the channel.",
                 )
             )
     return errors
@@ -175,7 +176,8 @@ def budget_reallocate(
         raise InvalidInput.single(
             "amount",
             "exceeds_allocation",
-            f"{from_channel} has {available} allocated; {amount} cannot be moved.",
+            f"{from_channel} has {quantize_amount(available, budget.currency)} allocated; "
+            f"{amount} cannot be moved.",
         )
     split[from_channel] = available - amount
     split[to_channel] = split.get(to_channel, Decimal(0)) + amount

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
-from herald.campaigns.choices import CampaignStatus, Objective
+from herald.campaigns.choices import BudgetKind, CampaignStatus, Objective
 from herald.campaigns.lifecycle import EDITABLE_STATUSES, TERMINAL_STATUSES
 from herald.campaigns.models import (
     AdCreative,
@@ -175,7 +175,8 @@ def campaign_update(
             setattr(campaign, field, cleaners[field](value))
     _validate_dates(campaign.start_at, campaign.end_at)
     budget = CampaignBudget.objects.filter(campaign=campaign).first()
-    if budget is not None and budget.kind == "lifetime" and campaign.end_at is None:
+    removing_end = end_at is None  # explicitly cleared in this call, not merely unset
+    if removing_end and budget is not None and budget.kind == BudgetKind.LIFETIME:
         raise InvalidInput.single(
             "end_at", "required_for_lifetime_budget", "A lifetime budget needs an end date."
         )
@@ -197,10 +198,15 @@ def _refuse_locked_changes(campaign: Campaign, changes: dict[str, Any]) -> None:
         for field, value in changes.items()
         if value is not UNSET
         and campaign.status not in EDITABLE_STATUSES
-        and value != getattr(campaign, field)
+        and _comparable(field, value) != getattr(campaign, field)
     ]
     if locked:
         raise Conflict(detail=locked[0].message, errors=locked)
+
+
+def _comparable(field: str, value: Any) -> Any:
+    """A submitted value as it would be stored, so resending the same value is no change."""
+    return value.strip().upper() if field == "currency" and isinstance(value, str) else value
 
 
 def _currency_matching_budget(campaign: Campaign, currency: str) -> str:
@@ -287,14 +293,7 @@ def campaign_duplicate(*, actor: Actor, campaign_id: object, name: str | None = 
                 organization=copy.organization,
                 unit=unit_copy,
                 lineage_id=new_id,
-                name=creative.name,
-                headlines=list(creative.headlines),
-                descriptions=list(creative.descriptions),
-                primary_text=creative.primary_text,
-                media_id=creative.media_id,
-                destination_url=creative.destination_url,
-                display_path=list(creative.display_path),
-                call_to_action=creative.call_to_action,
+                **creative.content(),
             )
     KpiTarget.objects.bulk_create(
         KpiTarget(

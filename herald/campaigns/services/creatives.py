@@ -230,14 +230,7 @@ def creative_update(*, actor: Actor, creative_id: object, **changes: Any) -> AdC
         version=creative.version + 1,
         parent=creative,
         is_current=True,
-        name=creative.name,
-        headlines=list(creative.headlines),
-        descriptions=list(creative.descriptions),
-        primary_text=creative.primary_text,
-        media=creative.media,
-        destination_url=creative.destination_url,
-        display_path=list(creative.display_path),
-        call_to_action=creative.call_to_action,
+        **creative.content(),
     )
     for field, value in cleaned.items():
         setattr(new_version, field, value)

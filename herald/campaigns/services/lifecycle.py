@@ -22,7 +22,13 @@ from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
 from herald.campaigns.capabilities import Severity
 from herald.campaigns.channels import get_channel
-from herald.campaigns.choices import ActorType, CampaignStatus, LifecycleAction, LogOutcome
+from herald.campaigns.choices import (
+    ActorType,
+    BudgetKind,
+    CampaignStatus,
+    LifecycleAction,
+    LogOutcome,
+)
 from herald.campaigns.lifecycle import target_status
 from herald.campaigns.models import (
     AdCreative,
@@ -103,6 +109,12 @@ def campaign_launch_checks(
     budget = CampaignBudget.objects.filter(campaign=campaign).first()
     if budget is None:
         errors.append(FieldError("budget", "required", "Set a budget before launching."))
+    elif budget.kind == BudgetKind.LIFETIME and campaign.end_at is None:
+        errors.append(
+            FieldError(
+                "end_at", "required_for_lifetime_budget", "A lifetime budget needs an end date."
+            )
+        )
     units = list(
         CampaignUnit.objects.filter(campaign=campaign)
         .select_related("audience")

@@ -22,7 +22,7 @@ from herald.campaigns.services._common import clean_text, get_for_actor, raise_i
 from herald.campaigns.services.budgets import unit_budgets_fit
 from herald.campaigns.services.campaigns import campaign_get_for_actor
 from herald.core.errors import Conflict, InvalidInput
-from herald.core.money import validate_amount
+from herald.core.money import quantize_amount, validate_amount
 
 __all__ = ["unit_create", "unit_delete", "unit_get_for_actor", "unit_update"]
 
@@ -79,12 +79,16 @@ def _check_unit_budget(campaign: Campaign, unit: CampaignUnit) -> None:
         Decimal(0),
     )
     allocated = allocations[unit.channel]
+
+    def money(value: Decimal) -> str:
+        return f"{quantize_amount(value, campaign.currency)} {campaign.currency}"
+
     if other_total + unit.budget_amount > allocated:
         raise InvalidInput.single(
             "budget_amount",
             "exceeds_allocation",
-            f"{unit.channel} has {allocated} allocated and other units already take "
-            f"{other_total}; at most {allocated - other_total} is left.",
+            f"{unit.channel} has {money(allocated)} allocated and other units already take "
+            f"{money(other_total)}; at most {money(allocated - other_total)} is left.",
         )
     raise_if_errors(
         unit_budgets_fit(campaign=campaign, allocations=allocations, field_prefix="allocations")

@@ -521,3 +521,34 @@ def test_viewer_cannot_duplicate(owner, viewer):
         campaign_duplicate(actor=viewer, campaign_id=source.pk)
 
     assert Campaign.objects.count() == 1
+
+
+def test_duplicate_of_a_lifetime_budget_campaign_stays_editable(owner):
+    # Given a campaign with a lifetime budget (it has an end date, which is not copied)
+    source = make_campaign(owner, end_at=timezone.now() + timedelta(days=30))
+    budget_set(actor=owner, campaign_id=source.pk, kind="lifetime", amount=Decimal("900"))
+    copy = campaign_duplicate(actor=owner, campaign_id=source.pk)
+    assert copy.end_at is None
+
+    # When the copy is renamed, without touching its dates
+    renamed = campaign_update(actor=owner, campaign_id=copy.pk, name="Spring relaunch")
+
+    # Then it saves; only clearing the end date explicitly is refused
+    assert renamed.name == "Spring relaunch"
+    with pytest.raises(InvalidInput) as refused:
+        campaign_update(actor=owner, campaign_id=copy.pk, end_at=None)
+    assert [(e.field, e.rule) for e in refused.value.errors] == [
+        ("end_at", "required_for_lifetime_budget")
+    ]
+
+
+def test_resending_the_same_currency_in_lower_case_to_an_active_campaign_is_no_change(owner):
+    # Given an active campaign in USD
+    campaign = make_campaign(owner, currency="USD")
+    Campaign.objects.filter(pk=campaign.pk).update(status="active")
+
+    # When a client resends its currency as "usd" with a new name
+    updated = campaign_update(actor=owner, campaign_id=campaign.pk, currency="usd", name="New")
+
+    # Then nothing locked changed, so the edit goes through
+    assert (updated.name, updated.currency) == ("New", "USD")

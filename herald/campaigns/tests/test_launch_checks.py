@@ -537,3 +537,25 @@ def test_checks_do_not_write_anything(owner):
     assert Campaign.objects.filter(pk=campaign.pk).values().get() == before
     assert ExecutionLogEntry.objects.count() == 0
     assert CampaignUnit.objects.count() == 0
+
+
+def test_a_lifetime_budget_without_an_end_date_blocks_launch(owner, connected_channels):
+    # Given a launchable campaign with a lifetime budget whose end date is gone (as a
+    # duplicate of a lifetime-budget campaign starts out)
+    campaign = make_launchable_campaign(owner)
+    budget_set(
+        actor=owner,
+        campaign_id=campaign.pk,
+        kind="lifetime",
+        amount=Decimal("200.00"),
+        allocations=None,
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(end_at=None)
+    campaign.refresh_from_db()
+
+    # Then the launch checks name the missing end date
+    expected = FieldError(
+        "end_at", "required_for_lifetime_budget", "A lifetime budget needs an end date."
+    )
+    assert _checks(campaign) == [expected]
+    assert _refused_launch(owner, campaign, PreconditionFailed).errors == [expected]
