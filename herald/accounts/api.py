@@ -57,13 +57,19 @@ def _organization_out(actor: Actor) -> OrganizationOut:
     )
 
 
-@router.get("/organization", response={200: OrganizationOut, **problems(401, 403)})
+@router.get(
+    "/organization",
+    response={200: OrganizationOut, **problems(401, 403)},
+)
 @requires(Permission.ORGANIZATION_VIEW)
 def get_organization(request: HttpRequest) -> OrganizationOut:
     return _organization_out(_actor(request))
 
 
-@router.patch("/organization", response={200: OrganizationOut, **problems(400, 401, 403, 422)})
+@router.patch(
+    "/organization",
+    response={200: OrganizationOut, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.ORGANIZATION_EDIT)
 def patch_organization(request: HttpRequest, payload: OrganizationPatch) -> OrganizationOut:
     actor = _actor(request)
@@ -71,7 +77,10 @@ def patch_organization(request: HttpRequest, payload: OrganizationPatch) -> Orga
     return _organization_out(actor)
 
 
-@router.delete("/organization", response={204: None, **problems(401, 403)})
+@router.delete(
+    "/organization",
+    response={204: None, **problems(401, 403)},
+)
 @requires(Permission.ORGANIZATION_DELETE)
 def delete_organization(request: HttpRequest) -> Status[None]:
     organization_delete(actor=_actor(request))
@@ -104,13 +113,19 @@ class MemberPatch(Schema):
     role: Role
 
 
-@router.get("/members", response={200: list[MemberOut], **problems(401, 403)})
+@router.get(
+    "/members",
+    response={200: list[MemberOut], **problems(401, 403)},
+)
 @requires(Permission.MEMBER_VIEW)
 def list_members(request: HttpRequest) -> list[Membership]:
     return list(membership_list(organization=_actor(request).organization))
 
 
-@router.post("/members", response={201: MemberOut, **problems(400, 401, 403, 409, 422)})
+@router.post(
+    "/members",
+    response={201: MemberOut, **problems(400, 401, 403, 409, 422)},
+)
 @requires(Permission.MEMBER_MANAGE)
 def add_member(request: HttpRequest, payload: MemberIn) -> Status[Membership]:
     return Status(
@@ -119,7 +134,8 @@ def add_member(request: HttpRequest, payload: MemberIn) -> Status[Membership]:
 
 
 @router.patch(
-    "/members/{membership_id}", response={200: MemberOut, **problems(400, 401, 403, 404, 409, 422)}
+    "/members/{uuid:membership_id}",
+    response={200: MemberOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.MEMBER_MANAGE)
 def change_member_role(
@@ -130,7 +146,10 @@ def change_member_role(
     return membership_change_role(actor=actor, membership=membership, role=payload.role)
 
 
-@router.delete("/members/{membership_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/members/{uuid:membership_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.MEMBER_MANAGE)
 def remove_member(request: HttpRequest, membership_id: UUID) -> Status[None]:
     actor = _actor(request)
@@ -161,13 +180,19 @@ class ApiKeyIn(Schema):
     name: str = Field(min_length=1, max_length=100)
 
 
-@router.get("/api-keys", response={200: list[ApiKeyOut], **problems(401, 403)})
+@router.get(
+    "/api-keys",
+    response={200: list[ApiKeyOut], **problems(401, 403)},
+)
 @requires(Permission.API_KEY_MANAGE_OWN)
 def list_api_keys(request: HttpRequest) -> list[ApiKey]:
     return list(api_key_list(actor=_actor(request)))
 
 
-@router.post("/api-keys", response={201: ApiKeyCreated, **problems(400, 401, 403, 422)})
+@router.post(
+    "/api-keys",
+    response={201: ApiKeyCreated, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.API_KEY_MANAGE_OWN)
 def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKey]:
     actor = _actor(request)
@@ -182,7 +207,10 @@ def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKey]:
     return Status(201, api_key)
 
 
-@router.delete("/api-keys/{api_key_id}", response={204: None, **problems(401, 403, 404)})
+@router.delete(
+    "/api-keys/{uuid:api_key_id}",
+    response={204: None, **problems(401, 403, 404)},
+)
 @requires(Permission.API_KEY_MANAGE_OWN)
 def revoke_api_key(request: HttpRequest, api_key_id: UUID) -> Status[None]:
     actor = _actor(request)

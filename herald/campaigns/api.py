@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.urls import register_converter
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -193,7 +194,10 @@ def _campaign_detail(actor: Actor, campaign_id: UUID) -> Campaign:
     )
 
 
-@router.get("/campaigns", response={200: Page[CampaignOut], **problems(401, 403, 422)})
+@router.get(
+    "/campaigns",
+    response={200: Page[CampaignOut], **problems(401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def list_campaigns(
     request: HttpRequest, filters: Query[CampaignFilters], page: Query[PageQuery]
@@ -202,7 +206,10 @@ def list_campaigns(
     return paginate(campaigns, page)
 
 
-@router.post("/campaigns", response={201: CampaignOut, **problems(400, 401, 403, 422)})
+@router.post(
+    "/campaigns",
+    response={201: CampaignOut, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Campaign]:
     actor = _actor(request)
@@ -210,14 +217,17 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[Campaig
     return Status(201, _campaign_detail(actor, campaign.pk))
 
 
-@router.get("/campaigns/{campaign_id}", response={200: CampaignOut, **problems(401, 403, 404)})
+@router.get(
+    "/campaigns/{uuid:campaign_id}",
+    response={200: CampaignOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_campaign(request: HttpRequest, campaign_id: UUID) -> Campaign:
     return _campaign_detail(_actor(request), campaign_id)
 
 
 @router.patch(
-    "/campaigns/{campaign_id}",
+    "/campaigns/{uuid:campaign_id}",
     response={200: CampaignOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -231,7 +241,10 @@ def patch_campaign(request: HttpRequest, campaign_id: UUID, payload: CampaignPat
     return _campaign_detail(actor, campaign_id)
 
 
-@router.delete("/campaigns/{campaign_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/campaigns/{uuid:campaign_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_campaign(request: HttpRequest, campaign_id: UUID) -> Status[None]:
     campaign_delete(actor=_actor(request), campaign_id=campaign_id)
@@ -243,7 +256,7 @@ class DuplicateIn(Schema):
 
 
 @router.post(
-    "/campaigns/{campaign_id}/duplicate",
+    "/campaigns/{uuid:campaign_id}/duplicate",
     response={201: CampaignOut, **problems(400, 401, 403, 404, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -276,7 +289,7 @@ class LogEntryOut(Schema):
 
 
 @router.get(
-    "/campaigns/{campaign_id}/log",
+    "/campaigns/{uuid:campaign_id}/log",
     response={200: Page[LogEntryOut], **problems(401, 403, 404, 422)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
@@ -294,7 +307,7 @@ class ChannelStateOut(Schema):
 
 
 @router.get(
-    "/campaigns/{campaign_id}/channels",
+    "/campaigns/{uuid:campaign_id}/channels",
     response={200: list[ChannelStateOut], **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
@@ -321,7 +334,10 @@ class ReallocateIn(Schema):
     amount: Decimal = Field(max_digits=14, decimal_places=3)
 
 
-@router.get("/campaigns/{campaign_id}/budget", response={200: BudgetOut, **problems(401, 403, 404)})
+@router.get(
+    "/campaigns/{uuid:campaign_id}/budget",
+    response={200: BudgetOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_budget(request: HttpRequest, campaign_id: UUID) -> BudgetOut:
     campaign = campaign_get_for_actor(actor=_actor(request), campaign_id=campaign_id)
@@ -332,7 +348,7 @@ def get_budget(request: HttpRequest, campaign_id: UUID) -> BudgetOut:
 
 
 @router.put(
-    "/campaigns/{campaign_id}/budget",
+    "/campaigns/{uuid:campaign_id}/budget",
     response={200: BudgetOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -342,7 +358,7 @@ def put_budget(request: HttpRequest, campaign_id: UUID, payload: BudgetIn) -> Bu
 
 
 @router.post(
-    "/campaigns/{campaign_id}/budget/reallocate",
+    "/campaigns/{uuid:campaign_id}/budget/reallocate",
     response={200: BudgetOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -387,7 +403,8 @@ class UnitPatch(Schema):
 
 
 @router.get(
-    "/campaigns/{campaign_id}/units", response={200: list[UnitOut], **problems(401, 403, 404)}
+    "/campaigns/{uuid:campaign_id}/units",
+    response={200: list[UnitOut], **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
 def list_units(request: HttpRequest, campaign_id: UUID) -> list[CampaignUnit]:
@@ -396,7 +413,7 @@ def list_units(request: HttpRequest, campaign_id: UUID) -> list[CampaignUnit]:
 
 
 @router.post(
-    "/campaigns/{campaign_id}/units",
+    "/campaigns/{uuid:campaign_id}/units",
     response={201: UnitOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -406,13 +423,19 @@ def create_unit(request: HttpRequest, campaign_id: UUID, payload: UnitIn) -> Sta
     )
 
 
-@router.get("/units/{unit_id}", response={200: UnitOut, **problems(401, 403, 404)})
+@router.get(
+    "/units/{uuid:unit_id}",
+    response={200: UnitOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_unit(request: HttpRequest, unit_id: UUID) -> CampaignUnit:
     return unit_get_for_actor(actor=_actor(request), unit_id=unit_id)
 
 
-@router.patch("/units/{unit_id}", response={200: UnitOut, **problems(400, 401, 403, 404, 409, 422)})
+@router.patch(
+    "/units/{uuid:unit_id}",
+    response={200: UnitOut, **problems(400, 401, 403, 404, 409, 422)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def patch_unit(request: HttpRequest, unit_id: UUID, payload: UnitPatch) -> CampaignUnit:
     changes = payload.dict(exclude_unset=True)
@@ -421,7 +444,10 @@ def patch_unit(request: HttpRequest, unit_id: UUID, payload: UnitPatch) -> Campa
     return unit_update(actor=_actor(request), unit_id=unit_id, **changes)
 
 
-@router.delete("/units/{unit_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/units/{uuid:unit_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_unit(request: HttpRequest, unit_id: UUID) -> Status[None]:
     unit_delete(actor=_actor(request), unit_id=unit_id)
@@ -491,7 +517,8 @@ class CreativePatch(Schema):
 
 
 @router.get(
-    "/units/{unit_id}/creatives", response={200: list[CreativeOut], **problems(401, 403, 404)}
+    "/units/{uuid:unit_id}/creatives",
+    response={200: list[CreativeOut], **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
 def list_creatives(request: HttpRequest, unit_id: UUID) -> list[AdCreative]:
@@ -500,7 +527,7 @@ def list_creatives(request: HttpRequest, unit_id: UUID) -> list[AdCreative]:
 
 
 @router.post(
-    "/units/{unit_id}/creatives",
+    "/units/{uuid:unit_id}/creatives",
     response={201: CreativeOut, **problems(400, 401, 403, 404, 409, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
@@ -531,7 +558,10 @@ class ValidateOut(Schema):
     preview: PreviewOut
 
 
-@router.post("/creatives/validate", response={200: ValidateOut, **problems(400, 401, 403, 422)})
+@router.post(
+    "/creatives/validate",
+    response={200: ValidateOut, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def validate_creative_fields(request: HttpRequest, payload: ValidateIn) -> ValidateOut:
     """Check creative fields against a platform without saving anything."""
@@ -573,14 +603,17 @@ def validate_creative_fields(request: HttpRequest, payload: ValidateIn) -> Valid
     )
 
 
-@router.get("/creatives/{creative_id}", response={200: CreativeOut, **problems(401, 403, 404)})
+@router.get(
+    "/creatives/{uuid:creative_id}",
+    response={200: CreativeOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_creative(request: HttpRequest, creative_id: UUID) -> AdCreative:
     return creative_get_for_actor(actor=_actor(request), creative_id=creative_id)
 
 
 @router.patch(
-    "/creatives/{creative_id}",
+    "/creatives/{uuid:creative_id}",
     response={200: CreativeOut, **problems(400, 401, 403, 404, 409, 422)},
     description="Edits in place until launched; editing a launched version returns a new "
     "version (a different id, with `parent_id` the edited one).",
@@ -597,7 +630,10 @@ def patch_creative(request: HttpRequest, creative_id: UUID, payload: CreativePat
     return creative_update(actor=_actor(request), creative_id=creative_id, **changes)
 
 
-@router.delete("/creatives/{creative_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/creatives/{uuid:creative_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_creative(request: HttpRequest, creative_id: UUID) -> Status[None]:
     creative_delete(actor=_actor(request), creative_id=creative_id)
@@ -605,7 +641,7 @@ def delete_creative(request: HttpRequest, creative_id: UUID) -> Status[None]:
 
 
 @router.get(
-    "/creatives/{creative_id}/versions",
+    "/creatives/{uuid:creative_id}/versions",
     response={200: list[CreativeOut], **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
@@ -622,7 +658,10 @@ class PlatformOut(Schema):
     creative: dict[str, Any] | None = Field(description="The platform's ad limits.")
 
 
-@router.get("/platforms", response={200: list[PlatformOut], **problems(401, 403)})
+@router.get(
+    "/platforms",
+    response={200: list[PlatformOut], **problems(401, 403)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def list_platforms(request: HttpRequest) -> list[PlatformOut]:
     return [
@@ -678,7 +717,10 @@ class AudienceFilters(Schema):
     search: str | None = Field(default=None, max_length=200)
 
 
-@router.get("/audiences", response={200: Page[AudienceOut], **problems(401, 403, 422)})
+@router.get(
+    "/audiences",
+    response={200: Page[AudienceOut], **problems(401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def list_audiences(
     request: HttpRequest, filters: Query[AudienceFilters], page: Query[PageQuery]
@@ -689,20 +731,27 @@ def list_audiences(
     )
 
 
-@router.post("/audiences", response={201: AudienceOut, **problems(400, 401, 403, 422)})
+@router.post(
+    "/audiences",
+    response={201: AudienceOut, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def create_audience(request: HttpRequest, payload: AudienceIn) -> Status[Audience]:
     return Status(201, audience_create(actor=_actor(request), **payload.dict()))
 
 
-@router.get("/audiences/{audience_id}", response={200: AudienceOut, **problems(401, 403, 404)})
+@router.get(
+    "/audiences/{uuid:audience_id}",
+    response={200: AudienceOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_audience(request: HttpRequest, audience_id: UUID) -> Audience:
     return audience_get_for_actor(actor=_actor(request), audience_id=audience_id)
 
 
 @router.patch(
-    "/audiences/{audience_id}", response={200: AudienceOut, **problems(400, 401, 403, 404, 422)}
+    "/audiences/{uuid:audience_id}",
+    response={200: AudienceOut, **problems(400, 401, 403, 404, 422)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
 def patch_audience(request: HttpRequest, audience_id: UUID, payload: AudiencePatch) -> Audience:
@@ -715,7 +764,10 @@ def patch_audience(request: HttpRequest, audience_id: UUID, payload: AudiencePat
     return audience_update(actor=_actor(request), audience_id=audience_id, **changes)
 
 
-@router.delete("/audiences/{audience_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/audiences/{uuid:audience_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_audience(request: HttpRequest, audience_id: UUID) -> Status[None]:
     audience_delete(actor=_actor(request), audience_id=audience_id)
@@ -740,13 +792,19 @@ class MediaOut(Schema):
         return asset.file.url
 
 
-@router.get("/media", response={200: Page[MediaOut], **problems(401, 403, 422)})
+@router.get(
+    "/media",
+    response={200: Page[MediaOut], **problems(401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def list_media(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     return paginate(selectors.media_list(organization=_actor(request).organization), page)
 
 
-@router.post("/media", response={201: MediaOut, **problems(400, 401, 403, 422)})
+@router.post(
+    "/media",
+    response={201: MediaOut, **problems(400, 401, 403, 422)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def upload_media(request: HttpRequest, file: File[UploadedFile]) -> Status[MediaAsset]:
     """Upload a JPEG, PNG, GIF or WebP image (multipart field `file`)."""
@@ -755,13 +813,19 @@ def upload_media(request: HttpRequest, file: File[UploadedFile]) -> Status[Media
     )
 
 
-@router.get("/media/{media_id}", response={200: MediaOut, **problems(401, 403, 404)})
+@router.get(
+    "/media/{uuid:media_id}",
+    response={200: MediaOut, **problems(401, 403, 404)},
+)
 @requires(Permission.CAMPAIGN_VIEW)
 def get_media(request: HttpRequest, media_id: UUID) -> MediaAsset:
     return media_get_for_actor(actor=_actor(request), media_id=media_id)
 
 
-@router.delete("/media/{media_id}", response={204: None, **problems(401, 403, 404, 409)})
+@router.delete(
+    "/media/{uuid:media_id}",
+    response={204: None, **problems(401, 403, 404, 409)},
+)
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_media(request: HttpRequest, media_id: UUID) -> Status[None]:
     media_delete(actor=_actor(request), media_id=media_id)
@@ -789,7 +853,8 @@ class KpiIn(Schema):
 
 
 @router.get(
-    "/campaigns/{campaign_id}/kpis", response={200: list[KpiOut], **problems(401, 403, 404)}
+    "/campaigns/{uuid:campaign_id}/kpis",
+    response={200: list[KpiOut], **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_VIEW)
 def list_kpis(request: HttpRequest, campaign_id: UUID) -> list[KpiTarget]:
@@ -798,7 +863,7 @@ def list_kpis(request: HttpRequest, campaign_id: UUID) -> list[KpiTarget]:
 
 
 @router.post(
-    "/campaigns/{campaign_id}/kpis",
+    "/campaigns/{uuid:campaign_id}/kpis",
     response={201: KpiOut, **problems(400, 401, 403, 404, 422)},
     description="Create the target for a metric, or replace the existing one.",
 )
@@ -808,7 +873,8 @@ def set_kpi(request: HttpRequest, campaign_id: UUID, payload: KpiIn) -> Status[K
 
 
 @router.delete(
-    "/campaigns/{campaign_id}/kpis/{kpi_id}", response={204: None, **problems(401, 403, 404)}
+    "/campaigns/{uuid:campaign_id}/kpis/{uuid:kpi_id}",
+    response={204: None, **problems(401, 403, 404)},
 )
 @requires(Permission.CAMPAIGN_EDIT)
 def delete_kpi(request: HttpRequest, campaign_id: UUID, kpi_id: UUID) -> Status[None]:
@@ -832,12 +898,28 @@ class UserAction(StrEnum):
     RETRY = "retry"
 
 
+class _LifecycleActionConverter:
+    """Matches only the lifecycle actions, so any other word after a campaign id is an
+    unknown URL (404) rather than a malformed action (422)."""
+
+    regex = "|".join(action.value for action in UserAction)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(_LifecycleActionConverter, "lifecycle_action")
+
+
 class ActionIn(Schema):
     reason: str = Field(default="", max_length=500, description="For pause and cancel.")
 
 
 @router.post(
-    "/campaigns/{campaign_id}/{action}",
+    "/campaigns/{uuid:campaign_id}/{lifecycle_action:action}",
     response={200: CampaignOut, **problems(400, 401, 403, 404, 409, 422)},
     description=(
         "Run a lifecycle action. 409 when the current status does not allow it (both "

@@ -26,7 +26,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
@@ -90,6 +90,9 @@ class Problem(Schema):
     action: str | None = None
     current_version_id: str | None = None
 
+    # Other facts about a particular problem (e.g. how many units use an audience).
+    model_config = ConfigDict(extra="allow")
+
 
 def problems(*codes: int) -> dict[int, type[Problem]]:
     return dict.fromkeys(codes, Problem)
@@ -115,8 +118,7 @@ def problem_response(
         "errors": [error.as_dict() for error in errors or []],
     }
     for key, value in (extra or {}).items():
-        if key in Problem.model_fields and key not in body:
-            body[key] = value
+        body.setdefault(key, value)
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 

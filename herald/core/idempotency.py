@@ -116,7 +116,12 @@ class IdempotencyMiddleware:
                     **scope, method=request.method, path=request.path[:500], fingerprint=fingerprint
                 )
         except IntegrityError:
-            return self._replay(request, IdempotencyRecord.objects.get(**scope), fingerprint)
+            existing = IdempotencyRecord.objects.filter(**scope).first()
+            if existing is None:
+                # The first request failed and released its claim in between: it stored
+                # nothing, so this one may run as if it were the first.
+                return self.get_response(request)
+            return self._replay(request, existing, fingerprint)
 
         try:
             response = self.get_response(request)
