@@ -78,6 +78,7 @@ def test_up_serves_ui_admin_and_api_and_ctrl_c_stops_every_process(tmp_path: Pat
         if line.startswith("started ")
     ]
     for pid in children:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-            f"/proc/{pid}/status"
-        ).read_text().lower(), f"process {pid} still running"
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        ), f"process {pid} still running"
