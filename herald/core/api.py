@@ -237,6 +237,21 @@ class HeraldAPI(NinjaAPI):
         schema = super().get_openapi_schema(**kwargs)
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
+                if "requestBody" in operation:
+                    # Any body can be unreadable (400) or over the size limit (413).
+                    responses = operation.setdefault("responses", {})
+                    for status, description in (("400", "Bad Request"), ("413", "Too large")):
+                        responses.setdefault(
+                            status,
+                            {
+                                "description": description,
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Problem"}
+                                    }
+                                },
+                            },
+                        )
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:

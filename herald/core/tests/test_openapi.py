@@ -112,3 +112,18 @@ def test_unknown_api_urls_and_wrong_methods_answer_in_problem_json(api: Any) -> 
     assert wrong_method["Content-Type"] == "application/problem+json"
     assert wrong_method.json()["type"].endswith("/method-not-allowed")
     assert sorted(wrong_method["Allow"].split(", ")) == ["GET", "POST"]
+
+
+def test_every_operation_with_a_body_declares_400_and_413(api: Any) -> None:
+    schema = api.get("/api/v1/openapi.json").json()
+    with_body = [
+        (path, method)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    ]
+    assert len(with_body) >= 15
+    for path, method in with_body:
+        responses = schema["paths"][path][method]["responses"]
+        assert {"400", "413"} <= set(responses), (method, path)
+        assert "application/problem+json" in responses["413"]["content"]
