@@ -16,6 +16,7 @@ platform's real error shape.
 
 from __future__ import annotations
 
+import abc
 import json
 import re
 import threading
@@ -84,7 +85,7 @@ class FakeResponse:
 Handler = Callable[..., FakeResponse]
 
 
-class FakePlatform:
+class FakePlatform(abc.ABC):
     """Base of a fake: routing, failure injection, persistence. Subclasses add routes
     with ``self.route(method, regex, handler)`` and render failures."""
 
@@ -108,8 +109,9 @@ class FakePlatform:
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
+    @abc.abstractmethod
     def render_failure(self, failure: Failure, request: FakeRequest) -> FakeResponse:
-        raise NotImplementedError  # each fake renders failures in its platform's shape
+        """The failure in the platform's own error shape."""
 
     def save(self) -> None:
         if self.state_file is not None:
