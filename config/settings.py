@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "herald.accounts",
     "herald.metrics",
     "herald.campaigns",
+    "herald.integrations",
     "herald.web",
 ]
 
@@ -204,3 +205,51 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 200
+
+# ---- Ad platforms ---------------------------------------------------------------------
+# Herald's public address: OAuth redirect URIs are built from it.
+HERALD_PUBLIC_URL = env_str("HERALD_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+GOOGLE_ADS = {
+    "client_id": env_str("GOOGLE_ADS_CLIENT_ID", default=""),
+    "client_secret": env_str("GOOGLE_ADS_CLIENT_SECRET", default=""),
+    "authorize_url": env_str(
+        "GOOGLE_ADS_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+    ),
+    "token_url": env_str("GOOGLE_ADS_TOKEN_URL", default="https://oauth2.googleapis.com/token"),
+    "revoke_url": env_str("GOOGLE_ADS_REVOKE_URL", default="https://oauth2.googleapis.com/revoke"),
+    "api_url": env_str("GOOGLE_ADS_API_URL", default="https://googleads.googleapis.com"),
+    "api_version": env_str("GOOGLE_ADS_API_VERSION", default="v21"),
+    "developer_token": env_str("GOOGLE_ADS_DEVELOPER_TOKEN", default=""),
+    "login_customer_id": env_str("GOOGLE_ADS_LOGIN_CUSTOMER_ID", default=""),
+}
+META_ADS = {
+    "client_id": env_str("META_APP_ID", default=""),
+    "client_secret": env_str("META_APP_SECRET", default=""),
+    "authorize_url": env_str("META_DIALOG_URL", default="https://www.facebook.com"),
+    "api_url": env_str("META_GRAPH_URL", default="https://graph.facebook.com"),
+    "api_version": env_str("META_API_VERSION", default="v25.0"),
+}
+
+# Sandbox connections talk to Herald's own fakes of the platforms (started by `up`),
+# so a newcomer can try connect → launch → metrics without real ad accounts.
+HERALD_SANDBOX_ENABLED = env_bool("HERALD_SANDBOX_ENABLED", default=True)
+HERALD_SANDBOX_GOOGLE_ADS_URL = env_str(
+    "HERALD_SANDBOX_GOOGLE_ADS_URL", default="http://127.0.0.1:8101"
+).rstrip("/")
+HERALD_SANDBOX_META_ADS_URL = env_str(
+    "HERALD_SANDBOX_META_ADS_URL", default="http://127.0.0.1:8102"
+).rstrip("/")
+
+# Hosts outbound calls may reach even on private addresses (the sandbox fakes).
+HERALD_HTTP_TRUSTED_HOSTS = env_list("HERALD_HTTP_TRUSTED_HOSTS", default=[])
+
+# Metric sync: today and yesterday every N minutes, plus a daily back-fill of 7 days.
+HERALD_METRICS_SYNC_MINUTES = env_int("HERALD_METRICS_SYNC_MINUTES", default=15, minimum=1)
+HERALD_METRICS_BACKFILL_DAYS = env_int("HERALD_METRICS_BACKFILL_DAYS", default=7, minimum=1)
+# Calls per second each ad account may receive from Herald (a shared token bucket).
+HERALD_PLATFORM_CALLS_PER_SECOND = env_float(
+    "HERALD_PLATFORM_CALLS_PER_SECOND", default=5.0, minimum=0.1
+)
+# How often a launch that failed for a retryable reason is tried again by itself.
+HERALD_LAUNCH_MAX_ATTEMPTS = env_int("HERALD_LAUNCH_MAX_ATTEMPTS", default=5, minimum=1)

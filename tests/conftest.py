@@ -68,8 +68,16 @@ ROUTE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/audiences"): {"name": "New audience", "rules": factories.VALID_RULES},
     ("PATCH", "/audiences/{audience_id}"): {"name": "Renamed audience"},
     ("POST", "/media"): UPLOAD,
+    ("POST", "/integrations"): {"provider": "google_ads", "sandbox": True},
+    ("POST", "/integrations/{connection_id}/sync"): {},
+    ("PUT", "/campaigns/{campaign_id}/ad-accounts"): {"accounts": {"google_ads": None}},
     ("POST", "/campaigns/{campaign_id}/kpis"): {"metric": "cpc", "target_value": "0.75"},
     ("POST", "/campaigns/{campaign_id}/{action}"): {"reason": "Holiday break"},
+}
+
+# Query strings a route needs to reach its handler (without them it answers 422).
+ROUTE_QUERIES: dict[tuple[str, str], str] = {
+    ("GET", "/campaigns/{campaign_id}/metrics"): "?from=2026-01-01&to=2026-01-31",
 }
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -129,7 +137,7 @@ class RouteWalker:
             "the parameter map so the route is tested."
         )
         path = _PARAM.sub(lambda match: str(values[match.group(1)]), route.path)
-        return self.root + path.lstrip("/")
+        return self.root + path.lstrip("/") + ROUTE_QUERIES.get(route.key, "")
 
     def body(self, route: Route) -> Any:
         if route.method not in WRITE_METHODS:
@@ -173,6 +181,7 @@ class Graph:
     member: Actor
     membership: Membership
     api_key: ApiKey
+    ad_account: Any
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -187,6 +196,7 @@ class Graph:
             "kpi_id": str(self.kpi.pk),
             "membership_id": str(self.membership.pk),
             "api_key_id": str(self.api_key.pk),
+            "connection_id": str(self.ad_account.connection_id),
             "action": "pause",
         }
 
@@ -236,6 +246,7 @@ def build_graph(actor: Actor, *, label: str) -> Graph:
         member=member,
         membership=membership,
         api_key=api_key,
+        ad_account=factories.make_connection(organization, "google_ads"),
     )
 
 

@@ -138,7 +138,9 @@ def test_lists_show_only_the_callers_organization(
     assert _ids(api.get(f"units/{graph.unit.pk}/creatives")) == [str(graph.creative.pk)]
     assert _ids(api.get(f"creatives/{graph.creative.pk}/versions")) == [str(graph.creative.pk)]
     assert _ids(api.get(f"campaigns/{graph.campaign.pk}/kpis")) == [str(graph.kpi.pk)]
-    assert _ids(api.get(f"campaigns/{graph.campaign.pk}/channels")) == []
+    assert api.get(f"campaigns/{graph.campaign.pk}/platforms").json() == []
+    assert _ids(api.get("integrations")) == [str(graph.ad_account.connection_id)]
+    assert _ids(api.get("ad-accounts")) == [str(graph.ad_account.pk)]
 
     org_a_memberships = {
         str(pk)

@@ -40,10 +40,12 @@ class AdapterError(Exception):
         needs_reauth: bool = False,
         unit_id: UUID | None = None,
         creative_id: UUID | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+        self.retry_after = retry_after
         self.needs_reauth = needs_reauth
         self.unit_id = unit_id
         self.creative_id = creative_id
@@ -61,3 +63,5 @@ class ChannelAdapter(Protocol):
     def pause(self, *, campaign: Campaign, units: list[CampaignUnit]) -> None: ...
 
     def resume(self, *, campaign: Campaign, units: list[CampaignUnit]) -> None: ...
+
+    def update_budget(self, *, campaign: Campaign, units: list[CampaignUnit]) -> None: ...

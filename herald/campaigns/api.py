@@ -37,7 +37,6 @@ from herald.campaigns.models import (
     Audience,
     Campaign,
     CampaignBudget,
-    CampaignChannel,
     CampaignUnit,
     KpiTarget,
     MediaAsset,
@@ -296,24 +295,6 @@ class LogEntryOut(Schema):
 def campaign_log(request: HttpRequest, campaign_id: UUID, page: Query[PageQuery]) -> dict[str, Any]:
     campaign = campaign_get_for_actor(actor=_actor(request), campaign_id=campaign_id)
     return paginate(selectors.campaign_log(campaign=campaign), page)
-
-
-class ChannelStateOut(Schema):
-    channel: str
-    external_id: str
-    state: str
-    last_error: str
-    launched_at: datetime | None
-
-
-@router.get(
-    "/campaigns/{uuid:campaign_id}/channels",
-    response={200: list[ChannelStateOut], **problems(401, 403, 404)},
-)
-@requires(Permission.CAMPAIGN_VIEW)
-def campaign_channels(request: HttpRequest, campaign_id: UUID) -> list[CampaignChannel]:
-    campaign = campaign_get_for_actor(actor=_actor(request), campaign_id=campaign_id)
-    return list(CampaignChannel.objects.filter(campaign=campaign))
 
 
 # ---------------------------------------------------------------- budget

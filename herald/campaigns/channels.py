@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from herald.campaigns.models import Campaign
 
 __all__ = [
+    "AccountUnavailable",
     "Channel",
     "all_channels",
     "channel_keys",
@@ -27,6 +28,11 @@ __all__ = [
     "register_channel",
     "validate_channel",
 ]
+
+
+class AccountUnavailable(Exception):
+    """Raised by an ``ad_account_resolver``: the campaign chose an account, but it cannot
+    be used now (its connection needs reconnecting, say). The message says why."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,8 @@ class Channel:
     # while no adapter is installed. Resolved lazily so registering a channel never
     # imports its provider package.
     adapter_factory: Callable[[], Any] | None = None
-    # Returns the external account a campaign uses on this channel, or None when the
-    # campaign has none connected. Installed by the integrations capability.
+    # Returns the external account a campaign uses on this channel, None when it has
+    # none, or raises AccountUnavailable. Installed by the integrations capability.
     ad_account_resolver: Callable[[Campaign], Any] | None = None
 
 

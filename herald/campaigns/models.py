@@ -257,6 +257,8 @@ class AdCreative(TenantModel):
     call_to_action = models.CharField(max_length=40, blank=True, default="")
     launched_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True, default="")
+    # Other platform objects behind the ad (Meta: its ad creative and image hash).
+    external_refs = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -311,6 +313,10 @@ class CampaignChannel(TenantModel):
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     last_error = models.TextField(blank=True, default="")
     launched_at = models.DateTimeField(null=True, blank=True)
+    # Other platform objects of the campaign (Google: its budget resource).
+    external_refs = models.JSONField(default=dict, blank=True)
+    # Launch attempts that failed and may be retried automatically.
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["channel"]

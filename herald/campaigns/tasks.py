@@ -12,6 +12,7 @@ from django.tasks import task
 
 from herald.campaigns.services.execution import (
     campaign_execute_launch,
+    campaign_push_budget,
     campaign_push_platform_status,
     campaigns_complete_ended,
     campaigns_launch_due,
@@ -19,6 +20,7 @@ from herald.campaigns.services.execution import (
 from herald.core.scheduler import register_periodic_job
 
 __all__ = [
+    "campaign_budget_task",
     "campaign_launch_task",
     "campaign_platform_status_task",
     "campaigns_complete_ended_task",
@@ -34,6 +36,11 @@ def campaign_launch_task(*, campaign_id: str, organization_id: str) -> None:
 @task()
 def campaign_platform_status_task(*, campaign_id: str, organization_id: str) -> None:
     campaign_push_platform_status(campaign_id=campaign_id, organization_id=organization_id)
+
+
+@task()
+def campaign_budget_task(*, campaign_id: str, organization_id: str) -> None:
+    campaign_push_budget(campaign_id=campaign_id, organization_id=organization_id)
 
 
 @task()

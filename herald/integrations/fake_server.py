@@ -248,7 +248,12 @@ def serve(app: FakePlatform, *, host: str = "127.0.0.1", port: int = 0) -> Runni
     server = make_server(
         host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, name=f"fake-{app.name}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # stop() waits at most this long
+        name=f"fake-{app.name}",
+        daemon=True,
+    )
     thread.start()
     return RunningFake(
         app=app, url=f"http://{host}:{server.server_port}", _server=server, _thread=thread

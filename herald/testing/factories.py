@@ -31,6 +31,7 @@ __all__ = [
     "make_actor",
     "make_audience",
     "make_campaign",
+    "make_connection",
     "make_creative",
     "make_image",
     "make_launchable_campaign",
@@ -123,6 +124,49 @@ def make_creative(actor: Actor, unit: CampaignUnit, **fields: Any) -> AdCreative
         base["media_id"] = make_media(actor).pk
     base.update(fields)
     return creative_create(actor=actor, unit_id=unit.pk, **base)
+
+
+def make_connection(
+    organization: Organization,
+    provider: str = "google_ads",
+    *,
+    sandbox: bool = True,
+    external_id: str | None = None,
+    currency: str = "USD",
+    access_token: str = "test-access-token",
+    refresh_token: str | None = "test-refresh-token",
+) -> Any:
+    """A connected account without an OAuth round trip: a Connection with sealed tokens
+    and one active AdAccount. Returns the AdAccount."""
+    from herald.core.secretbox import seal
+    from herald.integrations.models import AdAccount, Connection
+
+    connection = Connection.objects.create(
+        organization=organization,
+        provider=provider,
+        is_sandbox=sandbox,
+        name=f"{provider} test",
+        sealed_access_token=seal(
+            access_token, organization_id=organization.pk, purpose=f"{provider}.access_token"
+        ),
+        sealed_refresh_token=seal(
+            refresh_token, organization_id=organization.pk, purpose=f"{provider}.refresh_token"
+        )
+        if refresh_token
+        else "",
+        token_expires_at=timezone.now() + timedelta(hours=1),
+    )
+    return AdAccount.objects.create(
+        organization=organization,
+        connection=connection,
+        provider=provider,
+        external_id=external_id or f"{_next():010d}",
+        name=f"{provider} account",
+        currency=currency,
+        time_zone="America/New_York",
+        status=AdAccount.Status.ACTIVE,
+        is_sandbox=sandbox,
+    )
 
 
 def make_launchable_campaign(

@@ -17,7 +17,7 @@ from django.db.models import Sum
 from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
 from herald.campaigns.channels import validate_channel
-from herald.campaigns.choices import BudgetKind
+from herald.campaigns.choices import BudgetKind, CampaignStatus
 from herald.campaigns.lifecycle import TERMINAL_STATUSES
 from herald.campaigns.models import BudgetAllocation, Campaign, CampaignBudget, CampaignUnit
 from herald.campaigns.services._common import raise_if_errors
@@ -26,6 +26,21 @@ from herald.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.core.money import quantize_amount, validate_amount, validate_currency
 
 __all__ = ["budget_reallocate", "budget_set", "unit_budgets_fit"]
+
+
+def _push_when_running(campaign: Campaign) -> None:
+    """A campaign on its platforms gets the new budget there, after commit."""
+    if campaign.status not in {CampaignStatus.ACTIVE, CampaignStatus.PAUSED}:
+        return
+
+    def enqueue() -> None:
+        from herald.campaigns.tasks import campaign_budget_task
+
+        campaign_budget_task.enqueue(
+            campaign_id=str(campaign.pk), organization_id=str(campaign.organization_id)
+        )
+
+    transaction.on_commit(enqueue)
 
 
 def _require_changeable(campaign: Campaign) -> None:
@@ -123,6 +138,7 @@ def budget_set(
                 channel=channel,
                 defaults={"amount": channel_amount, "organization": campaign.organization},
             )
+    _push_when_running(campaign)
     return budget
 
 
@@ -188,4 +204,5 @@ def budget_reallocate(
             channel=channel,
             defaults={"amount": split[channel], "organization": campaign.organization},
         )
+    _push_when_running(campaign)
     return budget

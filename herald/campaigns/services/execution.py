@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from herald.accounts.actors import Actor
@@ -32,6 +34,7 @@ from herald.core.errors import DomainError
 
 __all__ = [
     "campaign_execute_launch",
+    "campaign_push_budget",
     "campaign_push_platform_status",
     "campaigns_complete_ended",
     "campaigns_launch_due",
@@ -47,6 +50,8 @@ class _ChannelFailure:
     unit_id: UUID | None = None
     creative_id: UUID | None = None
     retryable: bool = False
+    retry_after: float | None = None
+    attempts: int = 0
 
 
 def _load(campaign_id: str, organization_id: str) -> Campaign | None:
@@ -94,6 +99,8 @@ def _launch_channel(
             f"No platform connection is installed for {get_channel(channel_key).label} yet.",
         )
     else:
+        CampaignChannel.objects.filter(pk=state.pk).update(attempts=F("attempts") + 1)
+        state.refresh_from_db(fields=["attempts", "external_id", "external_refs"])
         try:
             result = adapter.launch(campaign=campaign, units=units, creatives=creatives)
         except AdapterError as error:
@@ -103,6 +110,7 @@ def _launch_channel(
                 unit_id=error.unit_id,
                 creative_id=error.creative_id,
                 retryable=error.retryable,
+                retry_after=error.retry_after,
             )
         except Exception:
             # Anything else is a bug in the adapter; still record a failure, or the
@@ -114,6 +122,7 @@ def _launch_channel(
         else:
             _record_launched(campaign, state, units, creatives, result, now)
             return None
+    failure.attempts = state.attempts
     state.state = CampaignChannel.State.FAILED
     state.last_error = failure.message
     state.save(update_fields=["state", "last_error", "updated_at"])
@@ -131,9 +140,10 @@ def _record_launched(
     from herald.campaigns.adapters import ChannelLaunchResult
 
     assert isinstance(result, ChannelLaunchResult)
-    state.external_id = result.campaign_external_id
+    state.external_id = result.campaign_external_id or state.external_id
     state.state = CampaignChannel.State.LIVE
     state.last_error = ""
+    state.attempts = 0
     state.launched_at = state.launched_at or now
     state.save()
     for unit in units:
@@ -171,6 +181,9 @@ def campaign_execute_launch(*, campaign_id: str, organization_id: str) -> None:
         for channel_key, units in sorted(units_by_channel.items())
         if (failure := _launch_channel(campaign, channel_key, units, now)) is not None
     ]
+    if failures and all(_retry_later(failure) for failure in failures):
+        _schedule_launch_retry(campaign, system, failures)
+        return
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.LAUNCHING:
@@ -219,6 +232,91 @@ def campaign_execute_launch(*, campaign_id: str, organization_id: str) -> None:
         )
 
 
+def _retry_later(failure: _ChannelFailure) -> bool:
+    return failure.retryable and failure.attempts < settings.HERALD_LAUNCH_MAX_ATTEMPTS
+
+
+def _retry_delay(failure: _ChannelFailure) -> float:
+    """The platform's hint when it gave one, else exponential backoff: 30 s, 60 s, …"""
+    if failure.retry_after is not None:
+        return min(failure.retry_after, 3600.0)
+    return min(30.0 * float(2 ** max(failure.attempts - 1, 0)), 3600.0)
+
+
+def _schedule_launch_retry(
+    campaign: Campaign, system: Actor, failures: list[_ChannelFailure]
+) -> None:
+    """Every failure may pass by itself: stay launching and try again later."""
+    from herald.campaigns.tasks import campaign_launch_task
+
+    delay = max(_retry_delay(failure) for failure in failures)
+    for failure in failures:
+        execution_log_write(
+            campaign=campaign,
+            actor=system,
+            action="launch_retry",
+            from_status=campaign.status,
+            to_status="",
+            outcome=LogOutcome.FAILURE,
+            message=f"{get_channel(failure.channel).label}: {failure.message} "
+            f"Trying again in {delay:.0f} s (attempt {failure.attempts} of "
+            f"{settings.HERALD_LAUNCH_MAX_ATTEMPTS}).",
+            details={"channel": failure.channel, "retryable": True, "retry_in": delay},
+        )
+    run_after = timezone.now() + timedelta(seconds=delay)
+    transaction.on_commit(
+        lambda: campaign_launch_task.using(run_after=run_after).enqueue(
+            campaign_id=str(campaign.pk), organization_id=str(campaign.organization_id)
+        )
+    )
+
+
+def campaign_push_budget(*, campaign_id: str, organization_id: str) -> None:
+    """Send the campaign's current budget to every platform it is live or paused on.
+    Failures are logged, not raised, so one platform's outage does not stop others."""
+    campaign = _load(campaign_id, organization_id)
+    if campaign is None:
+        return
+    system = Actor.system(campaign.organization)
+    for state in CampaignChannel.objects.filter(
+        campaign=campaign, state__in=[CampaignChannel.State.LIVE, CampaignChannel.State.PAUSED]
+    ):
+        adapter = _adapter_for(state.channel)
+        units = list(CampaignUnit.objects.filter(campaign=campaign, channel=state.channel))
+        try:
+            if adapter is None:
+                raise AdapterError("No platform connection is installed.", retryable=False)
+            adapter.update_budget(campaign=campaign, units=units)
+        except AdapterError as error:
+            _log_platform_failure(campaign, system, state.channel, error, action="budget_sync")
+            continue
+        execution_log_write(
+            campaign=campaign,
+            actor=system,
+            action="budget_sync",
+            from_status=campaign.status,
+            to_status="",
+            outcome=LogOutcome.SUCCESS,
+            message=f"{get_channel(state.channel).label}: budget updated.",
+            details={"channel": state.channel},
+        )
+
+
+def _log_platform_failure(
+    campaign: Campaign, system: Actor, channel: str, error: AdapterError, *, action: str
+) -> None:
+    execution_log_write(
+        campaign=campaign,
+        actor=system,
+        action=action,
+        from_status=campaign.status,
+        to_status="",
+        outcome=LogOutcome.FAILURE,
+        message=f"{get_channel(channel).label}: {error.message}",
+        details={"channel": channel, "retryable": error.retryable},
+    )
+
+
 def campaign_push_platform_status(*, campaign_id: str, organization_id: str) -> None:
     """Make every platform the campaign runs on match its status: running when active,
     stopped when paused, completed or cancelled. Failures are logged, not raised, so
@@ -244,16 +342,7 @@ def campaign_push_platform_status(*, campaign_id: str, organization_id: str) -> 
             else:
                 adapter.pause(campaign=campaign, units=units)
         except AdapterError as error:
-            execution_log_write(
-                campaign=campaign,
-                actor=system,
-                action="platform_sync",
-                from_status=campaign.status,
-                to_status="",
-                outcome=LogOutcome.FAILURE,
-                message=f"{get_channel(state.channel).label}: {error.message}",
-                details={"channel": state.channel, "retryable": error.retryable},
-            )
+            _log_platform_failure(campaign, system, state.channel, error, action="platform_sync")
             continue
         state.state = wanted
         state.save(update_fields=["state", "updated_at"])

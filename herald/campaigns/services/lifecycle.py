@@ -21,7 +21,7 @@ from django.utils import timezone
 from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
 from herald.campaigns.capabilities import Severity
-from herald.campaigns.channels import get_channel
+from herald.campaigns.channels import AccountUnavailable, Channel, get_channel
 from herald.campaigns.choices import (
     ActorType,
     BudgetKind,
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 ACCOUNT_RULE = "account_not_connected"
+ACCOUNT_UNAVAILABLE_RULE = "account_unavailable"
 
 
 class AccountNotConnected(PreconditionFailed):
@@ -198,17 +199,26 @@ def _channel_checks(
             )
         )
     if include_accounts and channel.requires_ad_account:
-        resolver = channel.ad_account_resolver
-        if resolver is None or resolver(campaign) is None:
-            errors.append(
-                FieldError(
-                    f"channels.{channel_key}.ad_account",
-                    ACCOUNT_RULE,
-                    f"Connect a {channel.label} account and choose it for this campaign "
-                    "before launching.",
-                )
-            )
+        errors.extend(_account_check(campaign, channel))
     return errors
+
+
+def _account_check(campaign: Campaign, channel: Channel) -> list[FieldError]:
+    field = f"channels.{channel.key}.ad_account"
+    try:
+        account = channel.ad_account_resolver(campaign) if channel.ad_account_resolver else None
+    except AccountUnavailable as unavailable:
+        return [FieldError(field, ACCOUNT_UNAVAILABLE_RULE, str(unavailable))]
+    if account is None:
+        return [
+            FieldError(
+                field,
+                ACCOUNT_RULE,
+                f"Connect a {channel.label} account and choose it for this campaign "
+                "before launching.",
+            )
+        ]
+    return []
 
 
 def _raise_failed_checks(errors: list[FieldError]) -> None:

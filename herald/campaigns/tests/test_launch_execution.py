@@ -10,11 +10,13 @@ database connection, so they use a transactional database.
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.tasks import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from herald.campaigns import channels
@@ -367,8 +369,9 @@ def test_partial_failure_then_retry_finishes_only_what_is_missing(
     assert _log_rows(campaign)[-1].message == "Live on Google Ads, Meta Ads."
 
 
-def test_every_channel_failing_leaves_nothing_live(owner, connected_channels, run_tasks):
-    # Given both platforms down
+def test_every_channel_failing_leaves_nothing_live(owner, connected_channels, run_tasks, settings):
+    # Given both platforms down, and no automatic retry left
+    settings.HERALD_LAUNCH_MAX_ATTEMPTS = 1
     for adapter in connected_channels.values():
         adapter.fail_with = AdapterError("Service unavailable", retryable=True)
     campaign = make_launchable_campaign(owner)
@@ -413,9 +416,11 @@ def test_a_failure_naming_a_unit_is_logged_against_it(owner, connected_channels,
 
 
 def test_an_unexpected_adapter_exception_is_a_retryable_failure_not_a_stuck_launch(
-    owner, connected_channels, run_tasks
+    owner, connected_channels, run_tasks, settings
 ):
-    # Given Meta's adapter crashes with something other than an AdapterError
+    # Given Meta's adapter crashes with something other than an AdapterError, and no
+    # automatic retry is left
+    settings.HERALD_LAUNCH_MAX_ATTEMPTS = 1
     connected_channels["meta_ads"].fail_with = RuntimeError("connection reset by peer")
     campaign = make_launchable_campaign(owner)
 
@@ -651,3 +656,73 @@ def test_editing_a_never_launched_creative_changes_it_in_place(owner, connected_
     edited.refresh_from_db()
     assert (edited.version, edited.name, edited.is_current) == (1, "Renamed", True)
     assert AdCreative.objects.filter(lineage_id=creative.lineage_id).count() == 1
+
+
+def test_a_retryable_failure_is_tried_again_by_itself_after_the_platforms_hint(
+    owner, connected_channels, run_tasks, settings
+):
+    # Given Meta rate-limits the launch and asks to wait 120 s
+    settings.HERALD_LAUNCH_MAX_ATTEMPTS = 3
+    connected_channels["meta_ads"].fail_with = AdapterError(
+        "Too many calls", retryable=True, retry_after=120
+    )
+    campaign = make_launchable_campaign(owner)
+
+    # When the campaign is launched and the worker runs
+    campaign_launch(actor=owner, campaign_id=campaign.pk)
+    run_tasks()
+
+    # Then it is still launching: Google is live, a retry is queued 120 s ahead
+    campaign.refresh_from_db()
+    assert campaign.status == S.LAUNCHING
+    assert _states(campaign) == {"google_ads": "live", "meta_ads": "failed"}
+    retry_row = _log_rows(campaign)[-1]
+    assert (retry_row.action, retry_row.outcome) == ("launch_retry", "failure")
+    assert retry_row.message == ("Meta Ads: Too many calls Trying again in 120 s (attempt 1 of 3).")
+    deferred = DBTaskResult.objects.filter(status=TaskResultStatus.READY).get()
+    assert deferred.run_after > timezone.now() + timedelta(seconds=110)
+
+    # When the platform recovers and the deferred task comes due
+    connected_channels["meta_ads"].fail_with = None
+    DBTaskResult.objects.filter(pk=deferred.pk).update(
+        run_after=timezone.now() - timedelta(seconds=1)
+    )
+    run_tasks()
+
+    # Then the launch finishes, without launching Google a second time
+    campaign.refresh_from_db()
+    assert campaign.status == S.ACTIVE
+    assert [call for call in connected_channels["google_ads"].calls if call[0] == "launch"] == [
+        (
+            "launch",
+            [
+                unit.pk
+                for unit in CampaignUnit.objects.filter(campaign=campaign, channel="google_ads")
+            ],
+        )
+    ]
+
+
+def test_retryable_failures_give_up_after_the_last_attempt(
+    owner, connected_channels, run_tasks, settings
+):
+    settings.HERALD_LAUNCH_MAX_ATTEMPTS = 2
+    connected_channels["meta_ads"].fail_with = AdapterError("Service unavailable", retryable=True)
+    campaign = make_launchable_campaign(owner, channels=("meta_ads",))
+
+    campaign_launch(actor=owner, campaign_id=campaign.pk)
+    run_tasks()
+    DBTaskResult.objects.filter(status=TaskResultStatus.READY).update(
+        run_after=timezone.now() - timedelta(seconds=1)
+    )
+    run_tasks()
+
+    campaign.refresh_from_db()
+    assert campaign.status == S.ERROR
+    assert [row.action for row in _log_rows(campaign)] == [
+        "launch",
+        "launch_retry",
+        "launch_failed",
+        "launch_failed",
+    ]
+    assert CampaignChannel.objects.get(campaign=campaign).attempts == 2

@@ -110,7 +110,7 @@ class Command(BaseCommand):
     @staticmethod
     def _commands(options: dict[str, Any]) -> dict[str, list[str]]:
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        return {
+        commands = {
             "web": [
                 sys.executable,
                 "-m",
@@ -128,6 +128,9 @@ class Command(BaseCommand):
             "worker": [*manage, "db_worker", "--queue-name", "*", "--no-reload"],
             "scheduler": [*manage, "run_scheduler"],
         }
+        if settings.HERALD_SANDBOX_ENABLED:
+            commands["sandbox"] = [*manage, "run_sandbox"]
+        return commands
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         # Children ignore the terminal's Ctrl-C; this process stops them in order.

@@ -1,0 +1,1 @@
+"""Writes of the integrations app: connections, ad accounts, launches, metric syncs."""
