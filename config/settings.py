@@ -201,7 +201,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs whole URLs at INFO, and some platform calls carry secrets in the
+        # query string (Meta's token exchange); herald.core.http logs a safe line instead.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 200
@@ -250,6 +256,10 @@ HERALD_METRICS_BACKFILL_DAYS = env_int("HERALD_METRICS_BACKFILL_DAYS", default=7
 # Calls per second each ad account may receive from Herald (a shared token bucket).
 HERALD_PLATFORM_CALLS_PER_SECOND = env_float(
     "HERALD_PLATFORM_CALLS_PER_SECOND", default=5.0, minimum=0.1
+)
+# Seconds Herald waits for a platform's answer before treating the call as timed out.
+HERALD_PLATFORM_TIMEOUT_SECONDS = env_float(
+    "HERALD_PLATFORM_TIMEOUT_SECONDS", default=30.0, minimum=0.1
 )
 # How often a launch that failed for a retryable reason is tried again by itself.
 HERALD_LAUNCH_MAX_ATTEMPTS = env_int("HERALD_LAUNCH_MAX_ATTEMPTS", default=5, minimum=1)

@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+# httpx logs every request URL, query included, at INFO; URLs may carry secrets.
+for _noisy in ("httpx", "httpcore"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 

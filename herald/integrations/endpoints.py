@@ -3,6 +3,7 @@ or Herald's sandbox fake. The same adapter code talks to either."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -96,6 +97,11 @@ def _meta(sandbox: bool) -> ProviderEndpoints:
 _BUILDERS = {"google_ads": _google, "meta_ads": _meta}
 
 
+def _with_timeout(endpoints: ProviderEndpoints) -> ProviderEndpoints:
+    extra = {"timeout": str(settings.HERALD_PLATFORM_TIMEOUT_SECONDS), **endpoints.extra}
+    return dataclasses.replace(endpoints, extra=extra)
+
+
 def provider_endpoints(provider: str, *, sandbox: bool) -> ProviderEndpoints:
     if sandbox and not settings.HERALD_SANDBOX_ENABLED:
         raise InvalidInput.single(
@@ -107,4 +113,4 @@ def provider_endpoints(provider: str, *, sandbox: bool) -> ProviderEndpoints:
         raise InvalidInput.single(
             "provider", "choice", f"{provider!r} is not a provider; use {', '.join(_BUILDERS)}."
         ) from None
-    return builder(sandbox)
+    return _with_timeout(builder(sandbox))
