@@ -20,7 +20,7 @@ from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
 from herald.accounts.selectors import member_actor
 from herald.core.api import ACTIVE_ORGANIZATION_SESSION_KEY
-from herald.core.errors import NotFound
+from herald.core.errors import NotFound, PermissionDenied
 
 __all__ = ["member_view"]
 
@@ -46,6 +46,8 @@ def member_view(permission: Permission) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except NotFound as error:
                 raise Http404(error.detail) from error
+            except PermissionDenied as error:
+                return HttpResponseForbidden(error.detail)
 
         wrapper.herald_permission = permission  # type: ignore[attr-defined]
         return wrapper

@@ -8,6 +8,20 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign_detail"),
+    path(
+        "campaigns/<uuid:campaign_id>/actions/<slug:action>/",
+        views.campaign_action,
+        name="campaign_action",
+    ),
+    path(
+        "campaigns/<uuid:campaign_id>/accounts/", views.campaign_accounts, name="campaign_accounts"
+    ),
+    path("connections/", views.connections, name="connections"),
+    path(
+        "connections/<uuid:connection_id>/<slug:action>/",
+        views.connection_action,
+        name="connection_action",
+    ),
     path("organization/switch/", views.switch_organization, name="switch_organization"),
     path(
         "login/",

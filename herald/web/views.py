@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,15 +17,34 @@ from django.views.decorators.http import require_POST
 from herald.accounts.choices import Permission
 from herald.accounts.models import Membership
 from herald.campaigns import selectors
+from herald.campaigns.channels import get_channel
 from herald.campaigns.choices import CampaignStatus
 from herald.campaigns.lifecycle import allowed_actions
 from herald.campaigns.models import AdCreative, CampaignBudget, CampaignUnit
+from herald.campaigns.services import lifecycle
 from herald.campaigns.services.campaigns import campaign_get_for_actor
 from herald.core.api import ACTIVE_ORGANIZATION_SESSION_KEY
-from herald.core.errors import InvalidInput
+from herald.core.errors import DomainError, InvalidInput, NotFound
+from herald.integrations import selectors as integration_selectors
+from herald.integrations.models import AdAccount, CampaignAdAccount
+from herald.integrations.providers import PROVIDERS
+from herald.integrations.services.accounts import ad_accounts_sync, campaign_ad_account_set
+from herald.integrations.services.connections import (
+    connection_disconnect,
+    connection_get_for_actor,
+    connection_start,
+)
 from herald.web.access import actor_of, member_view
 
-__all__ = ["campaign_detail", "home", "switch_organization"]
+__all__ = [
+    "campaign_accounts",
+    "campaign_action",
+    "campaign_detail",
+    "connection_action",
+    "connections",
+    "home",
+    "switch_organization",
+]
 
 
 @member_view(Permission.CAMPAIGN_VIEW)
@@ -72,6 +92,20 @@ def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
             "units": [(unit, creatives_by_unit.get(unit.pk, [])) for unit in units],
             "log": selectors.campaign_log(campaign=campaign)[:50],
             "actions": allowed_actions(campaign.status),
+            "paid_channels": [
+                {
+                    "key": key,
+                    "label": get_channel(key).label,
+                    "chosen": CampaignAdAccount.objects.filter(campaign=campaign, channel=key)
+                    .values_list("ad_account_id", flat=True)
+                    .first(),
+                    "accounts": AdAccount.objects.for_org(actor.organization).filter(
+                        provider=key, status=AdAccount.Status.ACTIVE
+                    ),
+                }
+                for key in sorted({unit.channel for unit in units})
+                if key in PROVIDERS
+            ],
         },
     )
 
@@ -87,3 +121,114 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, "You are not a member of that organization.")
     return HttpResponseRedirect(reverse("web:home"))
+
+
+@member_view(Permission.INTEGRATION_VIEW)
+def connections(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if request.method == "POST":
+        actor.require(Permission.INTEGRATION_MANAGE)
+        if not request.session.session_key:
+            request.session.save()
+        try:
+            url = connection_start(
+                actor=actor,
+                provider=request.POST.get("provider", ""),
+                sandbox=request.POST.get("sandbox") == "1",
+                session_key=request.session.session_key,
+                reconnect_id=request.POST.get("reconnect_id") or None,
+            )
+        except DomainError as error:
+            messages.error(request, error.detail)
+            return HttpResponseRedirect(reverse("web:connections"))
+        return HttpResponseRedirect(url)
+    return render(
+        request,
+        "web/connections.html",
+        {
+            "connections": integration_selectors.connection_list(organization=actor.organization),
+            "accounts": integration_selectors.ad_account_list(organization=actor.organization),
+            "runs": integration_selectors.sync_run_list(organization=actor.organization)[:10],
+            "providers": [get_channel(key) for key in PROVIDERS],
+            "sandbox_enabled": settings.HERALD_SANDBOX_ENABLED,
+            "can_manage": actor.can(Permission.INTEGRATION_MANAGE),
+        },
+    )
+
+
+@require_POST
+@member_view(Permission.INTEGRATION_MANAGE)
+def connection_action(request: HttpRequest, connection_id: str, action: str) -> HttpResponse:
+    actor = actor_of(request)
+    connection = connection_get_for_actor(actor=actor, connection_id=connection_id)
+    if action == "disconnect":
+        connection_disconnect(actor=actor, connection_id=connection.pk)
+        messages.success(request, "Disconnected; Herald's access was revoked.")
+    elif action == "sync":
+        run = ad_accounts_sync(connection=connection)
+        if run.status == run.Status.SUCCEEDED:
+            messages.success(request, f"Synced: {run.rows} ad account(s).")
+        else:
+            messages.error(request, f"Sync failed: {run.error}")
+    else:
+        raise Http404("No such action.")
+    return HttpResponseRedirect(reverse("web:connections"))
+
+
+@require_POST
+@member_view(Permission.CAMPAIGN_OPERATE)
+def campaign_action(request: HttpRequest, campaign_id: str, action: str) -> HttpResponse:
+    """Run a lifecycle action from the campaign page, through the same services as the
+    API; a refusal is shown with its reasons."""
+    actor = actor_of(request)
+    services = {
+        "schedule": lifecycle.campaign_schedule,
+        "launch": lifecycle.campaign_launch,
+        "resume": lifecycle.campaign_resume,
+        "complete": lifecycle.campaign_complete,
+        "retry": lifecycle.campaign_retry,
+    }
+    try:
+        if action == "pause":
+            lifecycle.campaign_pause(
+                actor=actor, campaign_id=campaign_id, reason=request.POST.get("reason", "")
+            )
+        elif action == "cancel":
+            lifecycle.campaign_cancel(
+                actor=actor, campaign_id=campaign_id, reason=request.POST.get("reason", "")
+            )
+        elif action in services:
+            services[action](actor=actor, campaign_id=campaign_id)
+        else:
+            raise Http404("No such action.")
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise Http404(error.detail) from error
+        details = " ".join(e.message for e in error.errors)
+        messages.error(request, f"{error.detail} {details}".strip())
+    else:
+        messages.success(request, f"{action.capitalize()}: done.")
+    return HttpResponseRedirect(reverse("web:campaign_detail", args=[campaign_id]))
+
+
+@require_POST
+@member_view(Permission.CAMPAIGN_EDIT)
+def campaign_accounts(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        for key in PROVIDERS:
+            if key in request.POST:
+                campaign_ad_account_set(
+                    actor=actor,
+                    campaign_id=campaign_id,
+                    channel=key,
+                    ad_account_id=request.POST[key] or None,
+                )
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise Http404(error.detail) from error
+        details = " ".join(e.message for e in error.errors)
+        messages.error(request, f"{error.detail} {details}".strip())
+    else:
+        messages.success(request, "Ad accounts saved.")
+    return HttpResponseRedirect(reverse("web:campaign_detail", args=[campaign_id]))

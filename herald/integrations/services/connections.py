@@ -203,6 +203,7 @@ def connection_complete(
     from herald.integrations.services.accounts import ad_accounts_sync
 
     ad_accounts_sync(connection=connection)
+    connection.refresh_from_db()
     return connection
 
 
