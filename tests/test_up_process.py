@@ -45,6 +45,8 @@ def test_up_serves_ui_admin_and_api_and_ctrl_c_stops_every_process(tmp_path: Pat
         ALLOWED_HOSTS="127.0.0.1",
         HERALD_ADMIN_PASSWORD="a-long-test-password",
         HERALD_SCHEDULER_TICK_SECONDS="1",
+        HERALD_SANDBOX_GOOGLE_ADS_URL=f"http://127.0.0.1:{_free_port()}",
+        HERALD_SANDBOX_META_ADS_URL=f"http://127.0.0.1:{_free_port()}",
     )
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "up", "--demo", "--port", str(port)],
@@ -69,7 +71,7 @@ def test_up_serves_ui_admin_and_api_and_ctrl_c_stops_every_process(tmp_path: Pat
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "Sign in as admin@herald.local with password a-long-test-password" in output
-    for name in ("web", "worker", "scheduler"):
+    for name in ("web", "worker", "scheduler", "sandbox"):
         assert f"started {name}" in output
     assert "Herald stopped." in output
     children = [

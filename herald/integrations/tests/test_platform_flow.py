@@ -450,3 +450,48 @@ def test_rotate_secrets_reencrypts_every_token(
         purpose="google_ads.access_token",
     )
     assert token in sandbox.google_fake.state["oauth"]["accessTokens"]
+
+
+def test_account_sync_updates_and_never_duplicates(sandbox: Sandbox, owner: Actor) -> None:
+    from herald.integrations.services.accounts import ad_accounts_sync
+
+    connection = Browser(owner).connect("google_ads")
+    assert AdAccount.objects.filter(connection=connection).count() == 1
+    with sandbox.google_fake.lock:
+        sandbox.google_fake.state["customers"]["1234567890"]["descriptiveName"] = "Renamed"
+
+    run = ad_accounts_sync(connection=connection)
+
+    assert (run.status, run.rows) == ("succeeded", 1)
+    account = AdAccount.objects.get(connection=connection)
+    assert account.name == "Renamed"
+
+
+def test_a_budget_change_on_a_running_campaign_reaches_both_platforms(
+    sandbox: Sandbox, owner: Actor, run_tasks: Any
+) -> None:
+    from decimal import Decimal
+
+    from herald.campaigns.services.budgets import budget_set
+
+    campaign = _launch_ready(owner, Browser(owner))
+    campaign_launch(actor=owner, campaign_id=campaign.pk)
+    run_tasks()
+    budget_set(
+        actor=owner,
+        campaign_id=campaign.pk,
+        kind="daily",
+        amount=Decimal("500.00"),
+        allocations={"google_ads": Decimal("250.00"), "meta_ads": Decimal("120.00")},
+    )
+    run_tasks()
+
+    google_budget = sandbox.google_fake.objects("campaignBudgets")[0]
+    assert google_budget["amountMicros"] == "250000000"
+    meta_ad_set = sandbox.meta_fake.objects("adset")[0]
+    assert str(meta_ad_set["daily_budget"]) == "12000"
+    log = campaign.log_entries.filter(action="budget_sync").values_list("outcome", "message")
+    assert sorted(log) == [
+        ("success", "Google Ads: budget updated."),
+        ("success", "Meta Ads: budget updated."),
+    ]
