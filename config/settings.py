@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "herald.metrics",
     "herald.campaigns",
     "herald.integrations",
+    "herald.tracking",
     "herald.web",
 ]
 
@@ -263,3 +264,18 @@ HERALD_PLATFORM_TIMEOUT_SECONDS = env_float(
 )
 # How often a launch that failed for a retryable reason is tried again by itself.
 HERALD_LAUNCH_MAX_ATTEMPTS = env_int("HERALD_LAUNCH_MAX_ATTEMPTS", default=5, minimum=1)
+
+# ---- First-party tracking -------------------------------------------------------------
+# Commit concurrent events together from one writer thread per process (faster, still
+# durable before the answer). Off in tests, where each request writes on its own.
+HERALD_TRACKING_GROUP_COMMIT = env_bool("HERALD_TRACKING_GROUP_COMMIT", default=True)
+# A second click by the same visitor on the same ad within this window is recorded but
+# not billable.
+HERALD_DUPLICATE_CLICK_WINDOW_SECONDS = env_int(
+    "HERALD_DUPLICATE_CLICK_WINDOW_SECONDS", default=3600, minimum=0
+)
+# Events further than this from the server clock are refused (clock skew, replays).
+HERALD_EVENT_MAX_AGE_DAYS = env_int("HERALD_EVENT_MAX_AGE_DAYS", default=7, minimum=1)
+HERALD_TRACKING_BATCH_MAX_EVENTS = env_int(
+    "HERALD_TRACKING_BATCH_MAX_EVENTS", default=500, minimum=1
+)

@@ -29,3 +29,4 @@ STORAGES = {
 }
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+HERALD_TRACKING_GROUP_COMMIT = False

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("integrations/", include("herald.integrations.urls")),
+    path("t/", include("herald.tracking.urls")),
     path("", include("herald.web.urls")),
     # Uploaded images are public by design (the platforms fetch them); names are
     # unguessable UUIDs. Behind a proxy, serve MEDIA_ROOT from the proxy instead.

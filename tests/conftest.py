@@ -71,6 +71,7 @@ ROUTE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/integrations"): {"provider": "google_ads", "sandbox": True},
     ("POST", "/integrations/{connection_id}/sync"): {},
     ("PUT", "/campaigns/{campaign_id}/ad-accounts"): {"accounts": {"google_ads": None}},
+    ("POST", "/tracking/postback-secret"): {},
     ("POST", "/campaigns/{campaign_id}/kpis"): {"metric": "cpc", "target_value": "0.75"},
     ("POST", "/campaigns/{campaign_id}/{action}"): {"reason": "Holiday break"},
 }

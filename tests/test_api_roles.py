@@ -96,6 +96,9 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("PUT", "/campaigns/{campaign_id}/ad-accounts"): 200,
     ("GET", "/campaigns/{campaign_id}/platforms"): 200,
     ("GET", "/campaigns/{campaign_id}/metrics"): 200,
+    ("GET", "/creatives/{creative_id}/tracking"): 200,
+    ("GET", "/campaigns/{campaign_id}/comments"): 200,
+    ("POST", "/tracking/postback-secret"): 200,
 }
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.EDITOR, Role.VIEWER]
@@ -172,7 +175,7 @@ def test_role_matrix(
                 f"{response.content[:200]!r}"
             )
     assert failures == [], f"{role}:\n" + "\n".join(failures)
-    expected_refusals = {Role.OWNER: 0, Role.ADMIN: 1, Role.EDITOR: 8, Role.VIEWER: 29}
+    expected_refusals = {Role.OWNER: 0, Role.ADMIN: 1, Role.EDITOR: 9, Role.VIEWER: 30}
     assert refused == expected_refusals[role]
 
 

@@ -12,11 +12,12 @@ from herald.accounts.models import Organization
 from herald.campaigns.models import Campaign
 from herald.core.errors import InvalidInput
 from herald.integrations.models import AdAccount, Connection, SyncRun
-from herald.metrics.models import DailyFact
+from herald.metrics.models import MetricFact, Source
 
 __all__ = ["ad_account_list", "campaign_daily_metrics", "connection_list", "sync_run_list"]
 
 MAX_METRIC_DAYS = 400
+PLATFORM_SOURCES = (Source.GOOGLE_ADS, Source.META_ADS)
 
 
 def connection_list(*, organization: Organization) -> QuerySet[Connection]:
@@ -55,7 +56,9 @@ def campaign_daily_metrics(
     if (date_to - date_from).days > MAX_METRIC_DAYS:
         raise InvalidInput.single("to", "max_range", f"Ask for {MAX_METRIC_DAYS} days at most.")
     rows = (
-        DailyFact.objects.filter(campaign=campaign, day__range=(date_from, date_to))
+        MetricFact.objects.filter(
+            campaign=campaign, day__range=(date_from, date_to), source__in=PLATFORM_SOURCES
+        )
         .values("day", "channel", "source")
         .annotate(
             impressions=Sum("impressions"),

@@ -22,7 +22,8 @@ from herald.integrations.models import AdAccount, Connection, RateLimitBucket, S
 from herald.integrations.providers import get_adapter
 from herald.integrations.providers.base import DailyMetricRow, ProviderError, ProviderSession
 from herald.integrations.services.connections import connection_call, connection_endpoints
-from herald.metrics.models import DailyFact
+from herald.metrics.cells import cell_key
+from herald.metrics.models import MetricFact
 
 __all__ = ["account_days", "metrics_sync_account", "rate_limit_acquire"]
 
@@ -67,36 +68,52 @@ def _store(account: AdAccount, rows: list[DailyMetricRow]) -> int:
     }
     now = timezone.now()
     facts = [
-        DailyFact(
+        MetricFact(
             organization_id=account.organization_id,
             campaign_id=unit.campaign_id,
             unit=unit,
             channel=account.provider,
-            day=row.day,
             source=account.provider,
+            cell_key=cell_key(
+                campaign_id=unit.campaign_id,
+                unit_id=unit.pk,
+                creative_id=None,
+                channel=account.provider,
+                placement="",
+                device="",
+            ),
+            day=row.day,
             currency=account.currency,
+            impressions_gross=row.impressions,
             impressions=row.impressions,
+            clicks_gross=row.clicks,
             clicks=row.clicks,
+            billable_clicks=row.clicks,
             spend=row.spend,
             conversions=row.conversions,
             conversion_value=row.conversion_value,
-            synced_at=now,
+            created_at=now,
+            updated_at=now,
         )
         for row in rows
         if row.unit_external_id and (unit := units.get(row.unit_external_id)) is not None
     ]
-    DailyFact.objects.bulk_create(
+    # A platform's numbers for a day replace what an earlier sync stored for it.
+    MetricFact.objects.bulk_create(
         facts,
         update_conflicts=True,
-        unique_fields=["unit", "day", "source"],
+        unique_fields=["cell_key", "day", "source"],
         update_fields=[
+            "impressions_gross",
             "impressions",
+            "clicks_gross",
             "clicks",
+            "billable_clicks",
             "spend",
             "conversions",
             "conversion_value",
             "currency",
-            "synced_at",
+            "updated_at",
         ],
     )
     return len(facts)
