@@ -123,6 +123,9 @@ class _Batch:
     error: BaseException | None = None
 
 
+_STOP = _Batch(events=(), done=threading.Event())
+
+
 class GroupCommitWriter:
     """One background thread that commits the events of many requests together."""
 
@@ -141,6 +144,11 @@ class GroupCommitWriter:
         if batch.error is not None:
             raise batch.error
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish the batches already submitted, then stop and close the connection."""
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+
     def _gather(self) -> list[_Batch]:
         first = self._queue.get()
         batches, count = [first], len(first.events)
@@ -156,6 +164,8 @@ class GroupCommitWriter:
     def _run(self) -> None:
         while True:
             batches = self._gather()
+            stopping = any(batch is _STOP for batch in batches)
+            batches = [batch for batch in batches if batch is not _STOP]
             error: BaseException | None = None
             try:
                 close_old_connections()
@@ -167,6 +177,9 @@ class GroupCommitWriter:
             for batch in batches:
                 batch.error = error
                 batch.done.set()
+            if stopping:
+                connection.close()
+                return
 
 
 _writer: GroupCommitWriter | None = None

@@ -37,6 +37,7 @@ def test_concurrent_submissions_are_all_committed_before_acknowledgement(owner: 
     for thread in threads:
         thread.join(timeout=30)
 
+    writer.close()
     stored = set(TrackingEvent.objects.values_list("event_id", flat=True))
     assert len(acknowledged) == 400
     assert stored == set(acknowledged)
@@ -51,4 +52,5 @@ def test_a_failed_write_is_reported_to_every_waiter(owner: Any) -> None:
     bad = [replace(good[0], event_id="bad", campaign_id=None)]  # type: ignore[arg-type]
     with pytest.raises(Exception):  # noqa: B017 - the database's own error, whatever it is
         writer.submit(bad)
+    writer.close()
     assert TrackingEvent.objects.count() == 0
