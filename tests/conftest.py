@@ -79,6 +79,12 @@ ROUTE_BODIES: dict[tuple[str, str], Any] = {
 # Query strings a route needs to reach its handler (without them it answers 422).
 ROUTE_QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/campaigns/{campaign_id}/metrics"): "?from=2026-01-01&to=2026-01-31",
+    ("GET", "/campaigns/{campaign_id}/performance"): "?from=2026-01-01&to=2026-01-31",
+    ("GET", "/campaigns/{campaign_id}/funnel"): "?from=2026-01-01&to=2026-01-31",
+    ("GET", "/campaigns/{campaign_id}/trends"): "?from=2026-01-01&to=2026-01-31",
+    ("GET", "/campaigns/{campaign_id}/roi"): "?from=2026-01-01&to=2026-01-31",
+    ("GET", "/campaigns/{campaign_id}/breakdown"): "?from=2026-01-01&to=2026-01-31&by=channel",
+    ("GET", "/reports/compare"): "?from=2026-01-01&to=2026-01-31",
 }
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})

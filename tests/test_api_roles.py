@@ -99,6 +99,13 @@ EXPECTED: dict[tuple[str, str], int] = {
     ("GET", "/creatives/{creative_id}/tracking"): 200,
     ("GET", "/campaigns/{campaign_id}/comments"): 200,
     ("POST", "/tracking/postback-secret"): 200,
+    ("GET", "/campaigns/{campaign_id}/performance"): 200,
+    ("GET", "/campaigns/{campaign_id}/funnel"): 200,
+    ("GET", "/campaigns/{campaign_id}/trends"): 200,
+    ("GET", "/campaigns/{campaign_id}/breakdown"): 200,
+    ("GET", "/campaigns/{campaign_id}/roi"): 200,
+    ("GET", "/reports/compare"): 200,
+    ("GET", "/dashboard"): 200,
 }
 
 ROLES = [Role.OWNER, Role.ADMIN, Role.EDITOR, Role.VIEWER]

@@ -31,13 +31,13 @@ _BURST = 10.0
 
 
 def rate_limit_acquire(
-    key: str, *, per_second: float | None = None, now: float | None = None
+    key: str, *, per_second: float | None = None, now: datetime | None = None
 ) -> float:
     """Take one token from the bucket ``key``; return the seconds the caller must wait
     first (0 when a token was available). The wait is reserved: the bucket may go
     negative, so concurrent callers queue up instead of all waiting the same time."""
     rate = per_second or settings.HERALD_PLATFORM_CALLS_PER_SECOND
-    moment = timezone.now()
+    moment = now or timezone.now()
     with transaction.atomic():
         bucket, _created = RateLimitBucket.objects.select_for_update().get_or_create(
             key=key, defaults={"tokens": _BURST, "updated_at": moment}
