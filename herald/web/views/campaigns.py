@@ -1,13 +1,8 @@
-"""Server-rendered pages. They read through selectors and write through services,
-exactly like the API."""
+"""Campaign pages: the list, the campaign page, its actions and account choice."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -15,7 +10,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from herald.accounts.choices import Permission
-from herald.accounts.models import Membership
 from herald.campaigns import selectors
 from herald.campaigns.channels import get_channel
 from herald.campaigns.choices import CampaignStatus
@@ -23,28 +17,11 @@ from herald.campaigns.lifecycle import allowed_actions
 from herald.campaigns.models import AdCreative, CampaignBudget, CampaignUnit
 from herald.campaigns.services import lifecycle
 from herald.campaigns.services.campaigns import campaign_get_for_actor
-from herald.core.api import ACTIVE_ORGANIZATION_SESSION_KEY
 from herald.core.errors import DomainError, InvalidInput, NotFound
-from herald.integrations import selectors as integration_selectors
 from herald.integrations.models import AdAccount, CampaignAdAccount
 from herald.integrations.providers import PROVIDERS
-from herald.integrations.services.accounts import ad_accounts_sync, campaign_ad_account_set
-from herald.integrations.services.connections import (
-    connection_disconnect,
-    connection_get_for_actor,
-    connection_start,
-)
+from herald.integrations.services.accounts import campaign_ad_account_set
 from herald.web.access import actor_of, member_view
-
-__all__ = [
-    "campaign_accounts",
-    "campaign_action",
-    "campaign_detail",
-    "connection_action",
-    "connections",
-    "home",
-    "switch_organization",
-]
 
 
 @member_view(Permission.CAMPAIGN_VIEW)
@@ -108,71 +85,6 @@ def campaign_detail(request: HttpRequest, campaign_id: str) -> HttpResponse:
             ],
         },
     )
-
-
-@login_required
-@require_POST
-def switch_organization(request: HttpRequest) -> HttpResponse:
-    organization_id = request.POST.get("organization_id", "")
-    user_id = cast(int, request.user.pk)  # login_required: a real user
-    member = Membership.objects.filter(user_id=user_id, organization_id=organization_id)
-    if member.exists():
-        request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = organization_id
-    else:
-        messages.error(request, "You are not a member of that organization.")
-    return HttpResponseRedirect(reverse("web:home"))
-
-
-@member_view(Permission.INTEGRATION_VIEW)
-def connections(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    if request.method == "POST":
-        actor.require(Permission.INTEGRATION_MANAGE)
-        if not request.session.session_key:
-            request.session.save()
-        try:
-            url = connection_start(
-                actor=actor,
-                provider=request.POST.get("provider", ""),
-                sandbox=request.POST.get("sandbox") == "1",
-                session_key=request.session.session_key,
-                reconnect_id=request.POST.get("reconnect_id") or None,
-            )
-        except DomainError as error:
-            messages.error(request, error.detail)
-            return HttpResponseRedirect(reverse("web:connections"))
-        return HttpResponseRedirect(url)
-    return render(
-        request,
-        "web/connections.html",
-        {
-            "connections": integration_selectors.connection_list(organization=actor.organization),
-            "accounts": integration_selectors.ad_account_list(organization=actor.organization),
-            "runs": integration_selectors.sync_run_list(organization=actor.organization)[:10],
-            "providers": [get_channel(key) for key in PROVIDERS],
-            "sandbox_enabled": settings.HERALD_SANDBOX_ENABLED,
-            "can_manage": actor.can(Permission.INTEGRATION_MANAGE),
-        },
-    )
-
-
-@require_POST
-@member_view(Permission.INTEGRATION_MANAGE)
-def connection_action(request: HttpRequest, connection_id: str, action: str) -> HttpResponse:
-    actor = actor_of(request)
-    connection = connection_get_for_actor(actor=actor, connection_id=connection_id)
-    if action == "disconnect":
-        connection_disconnect(actor=actor, connection_id=connection.pk)
-        messages.success(request, "Disconnected; Herald's access was revoked.")
-    elif action == "sync":
-        run = ad_accounts_sync(connection=connection)
-        if run.status == run.Status.SUCCEEDED:
-            messages.success(request, f"Synced: {run.rows} ad account(s).")
-        else:
-            messages.error(request, f"Sync failed: {run.error}")
-    else:
-        raise Http404("No such action.")
-    return HttpResponseRedirect(reverse("web:connections"))
 
 
 @require_POST
