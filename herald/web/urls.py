@@ -6,7 +6,10 @@ from herald.web import views
 app_name = "web"
 
 urlpatterns = [
+    # routes:dashboard
     path("", views.home, name="home"),
+    # routes:builder
+    # routes:settings
     path("campaigns/<uuid:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path(
         "campaigns/<uuid:campaign_id>/actions/<slug:action>/",
