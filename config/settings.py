@@ -10,6 +10,7 @@ one stops start-up with a message naming it. Tests override a few values in
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -247,6 +248,25 @@ HERALD_SANDBOX_GOOGLE_ADS_URL = env_str(
 HERALD_SANDBOX_META_ADS_URL = env_str(
     "HERALD_SANDBOX_META_ADS_URL", default="http://127.0.0.1:8102"
 ).rstrip("/")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Connecting an account posts a form that Herald answers with a redirect to the
+# platform's consent page; browsers apply form-action to that redirect too.
+SECURE_CSP["form-action"] = [
+    "'self'",
+    _origin(GOOGLE_ADS["authorize_url"]),
+    _origin(META_ADS["authorize_url"]),
+    *(
+        [_origin(HERALD_SANDBOX_GOOGLE_ADS_URL), _origin(HERALD_SANDBOX_META_ADS_URL)]
+        if HERALD_SANDBOX_ENABLED
+        else []
+    ),
+]
 
 # Hosts outbound calls may reach even on private addresses (the sandbox fakes).
 HERALD_HTTP_TRUSTED_HOSTS = env_list("HERALD_HTTP_TRUSTED_HOSTS", default=[])

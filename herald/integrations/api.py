@@ -12,7 +12,7 @@ from pydantic import Field
 
 from herald.accounts.actors import Actor
 from herald.accounts.choices import Permission
-from herald.campaigns.models import Campaign, CampaignChannel
+from herald.campaigns.models import Campaign
 from herald.campaigns.services.campaigns import campaign_get_for_actor
 from herald.core.api import Page, PageQuery, paginate, problems, requires
 from herald.core.errors import InvalidInput
@@ -262,32 +262,10 @@ def campaign_platforms(request: HttpRequest, campaign_id: UUID) -> list[Platform
     """Each platform the campaign runs on (or is set to): its external ids, its state,
     and the state of the connection behind it."""
     campaign = campaign_get_for_actor(actor=_actor(request), campaign_id=campaign_id)
-    states = {state.channel: state for state in CampaignChannel.objects.filter(campaign=campaign)}
-    links = {
-        link.channel: link
-        for link in CampaignAdAccount.objects.filter(campaign=campaign).select_related(
-            "ad_account__connection"
-        )
-    }
-    out = []
-    for channel in sorted(set(states) | set(links)):
-        state, link = states.get(channel), links.get(channel)
-        out.append(
-            PlatformStateOut(
-                channel=channel,
-                state=state.state if state else CampaignChannel.State.PENDING,
-                external_id=state.external_id if state else "",
-                external_refs={
-                    k: str(v) for k, v in (state.external_refs if state else {}).items()
-                },
-                last_error=state.last_error if state else "",
-                attempts=state.attempts if state else 0,
-                launched_at=state.launched_at if state else None,
-                ad_account_id=link.ad_account.pk if link else None,
-                connection_status=link.ad_account.connection.status if link else None,
-            )
-        )
-    return out
+    return [
+        PlatformStateOut(**{key: row[key] for key in PlatformStateOut.model_fields})
+        for row in selectors.campaign_platforms(campaign=campaign)
+    ]
 
 
 class MetricsQuery(Schema):

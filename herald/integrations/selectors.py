@@ -9,12 +9,18 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from herald.accounts.models import Organization
-from herald.campaigns.models import Campaign
+from herald.campaigns.models import Campaign, CampaignChannel
 from herald.core.errors import InvalidInput
-from herald.integrations.models import AdAccount, Connection, SyncRun
+from herald.integrations.models import AdAccount, CampaignAdAccount, Connection, SyncRun
 from herald.metrics.models import MetricFact, Source
 
-__all__ = ["ad_account_list", "campaign_daily_metrics", "connection_list", "sync_run_list"]
+__all__ = [
+    "ad_account_list",
+    "campaign_daily_metrics",
+    "campaign_platforms",
+    "connection_list",
+    "sync_run_list",
+]
 
 MAX_METRIC_DAYS = 400
 PLATFORM_SOURCES = (Source.GOOGLE_ADS, Source.META_ADS)
@@ -78,3 +84,38 @@ def campaign_daily_metrics(
         }
         for row in rows
     ]
+
+
+def campaign_platforms(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """Each platform the campaign runs on or is set to (a launch state, a chosen ad
+    account, or both), by channel key: its state (``pending`` until a launch says
+    otherwise), external ids, last error, launch attempts, and the ad account and
+    connection behind it (``None`` when no account is chosen). Two queries."""
+    states = {state.channel: state for state in CampaignChannel.objects.filter(campaign=campaign)}
+    links = {
+        link.channel: link
+        for link in CampaignAdAccount.objects.filter(campaign=campaign).select_related(
+            "ad_account__connection"
+        )
+    }
+    rows = []
+    for channel in sorted(set(states) | set(links)):
+        state, link = states.get(channel), links.get(channel)
+        account = link.ad_account if link else None
+        rows.append(
+            {
+                "channel": channel,
+                "state": state.state if state else CampaignChannel.State.PENDING.value,
+                "external_id": state.external_id if state else "",
+                "external_refs": {
+                    key: str(value) for key, value in (state.external_refs if state else {}).items()
+                },
+                "last_error": state.last_error if state else "",
+                "attempts": state.attempts if state else 0,
+                "launched_at": state.launched_at if state else None,
+                "ad_account": account,
+                "ad_account_id": account.pk if account else None,
+                "connection_status": account.connection.status if account else None,
+            }
+        )
+    return rows

@@ -1,5 +1,6 @@
-"""Signing in through the real form lands on the campaign list, under the CSP, with
-htmx and Alpine running and the mobile navigation folding behind its Menu button."""
+"""Signing in through the real form lands on the dashboard, one click from the campaign
+list, under the CSP, with htmx and Alpine running and the mobile navigation folding
+behind its Menu button."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def test_sign_in_lands_on_the_campaign_list(page, live_url, member, sign_in, sho
     sign_in(page, member.user)
 
     assert page.url == live_url("/")
-    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Campaigns").click()
+    expect(page).to_have_url(live_url("/campaigns/"))
+    expect(page.get_by_role("heading", name="Campaigns", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Spicy Jalapeño Chips")).to_be_visible()
     expect(page.get_by_role("combobox", name="Organization")).to_have_value(
         str(member.organization.pk)

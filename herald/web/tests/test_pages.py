@@ -42,7 +42,7 @@ def test_wrong_password_is_refused_with_a_message(owner):
 def test_campaign_list_shows_only_this_organizations_campaigns(owner, other_org):
     mine = make_campaign(owner, name="Spicy Jalapeño Chips")
     theirs = make_campaign(make_actor(other_org), name="Rival Crisps")
-    response = signed_in(owner).get("/")
+    response = signed_in(owner).get("/campaigns/")
     assert response.status_code == 200
     assert mine.name.encode() in response.content
     assert theirs.name.encode() not in response.content
@@ -51,7 +51,7 @@ def test_campaign_list_shows_only_this_organizations_campaigns(owner, other_org)
 def test_campaign_list_filters_by_status_and_search(owner):
     make_campaign(owner, name="Spicy Jalapeño Chips")
     make_campaign(owner, name="Sea Salt Classic")
-    response = signed_in(owner).get("/", {"q": "salt", "status": "draft"})
+    response = signed_in(owner).get("/campaigns/", {"q": "salt", "status": "draft"})
     assert b"Sea Salt Classic" in response.content
     assert "Spicy Jalapeño Chips".encode() not in response.content
 
@@ -84,10 +84,10 @@ def test_switching_organization_changes_what_the_list_shows(owner):
     other = make_actor(second)
     make_campaign(other, name="Zesty Brand Launch")
     client = signed_in(owner)
-    assert b"Zesty Brand Launch" not in client.get("/").content
+    assert b"Zesty Brand Launch" not in client.get("/campaigns/").content
     response = client.post("/organization/switch/", {"organization_id": str(second.pk)})
     assert response.status_code == 302
-    assert b"Zesty Brand Launch" in client.get("/").content
+    assert b"Zesty Brand Launch" in client.get("/campaigns/").content
 
 
 def test_switching_to_an_organization_one_is_not_in_is_refused(owner, other_org):
