@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -12,7 +14,14 @@ from herald.api import api
 admin.site.site_header = "Herald administration"
 admin.site.site_title = "Herald admin"
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico on pages they render without our <link rel="icon">.
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("integrations/", include("herald.integrations.urls")),

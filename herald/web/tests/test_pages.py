@@ -102,3 +102,11 @@ def test_pages_carry_a_content_security_policy(owner):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "object-src 'none'" in policy
+
+
+def test_no_template_comment_leaks_into_a_page(owner):
+    # Django's {# #} comments are single-line: a multi-line one is printed as text.
+    for path in ("/", "/campaigns/", "/connections/", "/settings/"):
+        response = signed_in(owner).get(path)
+        assert response.status_code == 200, path
+        assert b"{#" not in response.content and b"#}" not in response.content, path
