@@ -16,15 +16,13 @@ slightly faster than a literal ``create()``.
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from herald.core.errors import DomainError
-from herald.tracking import services, views
+from herald.tracking import endpoints, views
 from herald.tracking.ingest import COLUMNS, Event
 from herald.tracking.models import TrackingEvent
-from herald.tracking.services import TrackingRefused
 
 TABLE = "bench_baseline_event"
 _FIELD_BY_ATTNAME = {field.attname: field for field in TrackingEvent._meta.concrete_fields}
@@ -60,42 +58,21 @@ def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def _create_each(events: list[Event]) -> None:
+    for event in events:
+        _create(event)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def baseline_beacon(request: HttpRequest) -> HttpResponse:
-    """``/t/i``'s work with the naive store: GET → GIF, POST → 204."""
-    try:
-        data = views._data(request)
-        token = str(data.get("t") or data.get("token") or "")
-        event = services.impression_event(token, data, views._context(request))
-        _create(event)
-    except DomainError as error:
-        return views._refused(request, error)
-    return views._pixel() if request.method == "GET" else HttpResponse(status=204)
+    """``/t/i``'s endpoint (same parsing, checks and answers) with the naive store:
+    one INSERT + commit per event."""
+    return views.outgoing(endpoints.impression(views.incoming(request), record=_create_each))
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
 def baseline_batch(request: HttpRequest) -> HttpResponse:
-    """``/t/batch``'s work (impressions only) with one INSERT + commit per event."""
-    try:
-        items = views._data(request).get("events")
-    except DomainError as error:
-        return views._refused(request, error)
-    if not isinstance(items, list):
-        return views._refused(
-            request, TrackingRefused.single("events", "type", "Send a list of events.")
-        )
-    context = views._context(request)
-    accepted, rejected = 0, []
-    for index, item in enumerate(items):
-        try:
-            if not isinstance(item, dict) or item.get("type") != "impression":
-                raise TrackingRefused.single("type", "choice", "Use impression.")
-            event = services.impression_event(str(item.get("token") or ""), item, context)
-        except DomainError as error:
-            rejected.append({"index": index, "code": error.code})
-            continue
-        _create(event)
-        accepted += 1
-    return JsonResponse({"accepted": accepted, "rejected": rejected}, status=200)
+    """``/t/batch``'s endpoint with the naive store: one INSERT + commit per event."""
+    return views.outgoing(endpoints.batch(views.incoming(request), record=_create_each))

@@ -3,16 +3,16 @@
 A diagnostic for B1/B2, not a benchmark with a target: it times the application's own
 functions on one thread (median of 5 rounds, microseconds per event) —
 
-* the WSGI stack answering ``/bench/ping`` (Django + every middleware, no database);
+* the WSGI application (``bench.wsgi``, built as ``config.wsgi`` is) answering
+  ``/bench/ping`` through the site's whole middleware stack, no database;
+* the same application answering ``/t/i`` through the lean tracking lane
+  (``herald.core.wsgi``): with a refused token (no database), and with a valid one
+  (token check, screening, group-commit write and commit, one request at a time, so
+  every request pays a whole commit);
 * ``services.impression_event`` (token check, visitor digest, traffic screening);
-* ``ingest._prepared`` (each value through its model field, for COPY);
-* ``ingest.write_events`` of a batch (staging table, COPY, INSERT … ON CONFLICT,
-  TRUNCATE) plus the commit;
-
-and, marked "prototype", what the same step costs written differently (nothing in the
-application changes): the row as a plain tuple of the dataclass's attributes (psycopg
-adapts UUID, date, datetime and Decimal itself) and a binary COPY of those tuples
-straight into the staging table created once per connection.
+* ``ingest._row`` (the event as the tuple COPY sends);
+* ``ingest.write_events`` of a batch (binary COPY into the session's staging table,
+  one ``INSERT … ON CONFLICT``) plus the commit.
 
     .venv/bin/python bench/ingest_profile.py [--batch 32]
 """
@@ -60,13 +60,13 @@ def _discard_start_response(
     return len
 
 
-def wsgi_ping(count: int) -> Callable[[], int]:
+def wsgi_requests(count: int, path: str, query: Callable[[int], str]) -> Callable[[], int]:
+    """``count`` GET requests to ``path`` through the WSGI application, in this thread."""
     from bench.wsgi import application
 
     environ = {
         "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/bench/ping",
-        "QUERY_STRING": "",
+        "PATH_INFO": path,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "wsgi.url_scheme": "http",
@@ -75,11 +75,12 @@ def wsgi_ping(count: int) -> Callable[[], int]:
         "REMOTE_ADDR": "127.0.0.1",
         "wsgi.errors": sys.stderr,
     }
+    sent = iter(range(10**9))
 
     def run() -> int:
         for _ in range(count):
-            body = application({**environ, "wsgi.input": io.BytesIO()}, _discard_start_response)
-            b"".join(body)
+            request = {**environ, "QUERY_STRING": query(next(sent)), "wsgi.input": io.BytesIO()}
+            b"".join(application(request, _discard_start_response))
         return count
 
     return run
@@ -115,13 +116,20 @@ def main() -> int:
 
     sample = events(args.batch)
     rows: dict[str, tuple[float, float]] = {}
-    rows["WSGI + middleware, /bench/ping (no database)"] = per_event_us(wsgi_ping(2000))
-    rows["services.impression_event"] = per_event_us(lambda: len(events(2000)))
-    rows["ingest._prepared (per event)"] = per_event_us(
-        lambda: len([ingest._prepared(e) for e in sample * 50])
+    rows["WSGI, full middleware stack: /bench/ping (no database)"] = per_event_us(
+        wsgi_requests(2000, "/bench/ping", lambda n: "")
     )
-    rows["prototype: tuple of attributes"] = per_event_us(
-        lambda: len([tuple(getattr(e, c) for c in ingest.COLUMNS) for e in sample * 50])
+    rows["WSGI, lean lane: /t/i with a refused token (no database)"] = per_event_us(
+        wsgi_requests(2000, "/t/i", lambda n: f"t=forged&event_id=r{n}")
+    )
+    rows["WSGI, lean lane: /t/i stored, one request per commit"] = per_event_us(
+        wsgi_requests(
+            500, "/t/i", lambda n: f"t={tokens[n % len(tokens)]}&event_id=w{n}&visitor_id=v{n}"
+        )
+    )
+    rows["services.impression_event"] = per_event_us(lambda: len(events(2000)))
+    rows["ingest._row (the tuple COPY sends)"] = per_event_us(
+        lambda: len([ingest._row(e) for e in sample * 50])
     )
 
     prepared: list[list[ingest.Event]] = []
@@ -138,10 +146,6 @@ def main() -> int:
     rows[f"ingest.write_events + commit, batch {args.batch}"] = per_event_us(
         lambda: write_batches(ingest.write_events), rounds=3, setup=make_batches
     )
-    prototype = _prototype_writer(connection)
-    rows[f"prototype: binary COPY, staging kept, batch {args.batch}"] = per_event_us(
-        lambda: write_batches(prototype), rounds=3, setup=make_batches
-    )
     common.print_header(
         "Ingest CPU per event, stage by stage (one thread, no HTTP; a diagnostic)",
         dataset=f"{DB}: empty, migrated; batch of {args.batch} events",
@@ -153,39 +157,6 @@ def main() -> int:
     connection.close()
     common.drop_database(DB)
     return 0
-
-
-def _prototype_writer(connection: Any) -> Callable[[list[ingest.Event]], None]:
-    """write_events' statements with the staging table made once per session (ON COMMIT
-    DELETE ROWS instead of TRUNCATE) and a binary COPY of plain tuples. Prototype only."""
-    from herald.tracking.ingest import COLUMNS
-
-    names = ", ".join(COLUMNS)
-    types = [
-        "date", "timestamptz", "timestamptz", "uuid", "uuid", "uuid", "uuid", "varchar",
-        "varchar", "varchar", "varchar", "varchar", "int2", "varchar", "varchar", "varchar",
-        "varchar", "varchar", "numeric", "varchar", "bool", "bool", "varchar", "varchar",
-        "varchar", "varchar", "varchar", "varchar", "varchar", "varchar",
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS bench_proto_stage ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {names} FROM tracking_event WITH NO DATA"
-        )
-
-    def write(events: list[ingest.Event]) -> None:
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY bench_proto_stage ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                for event in events:
-                    copy.write_row(tuple(getattr(event, c) for c in COLUMNS))
-            cursor.execute(
-                f"INSERT INTO tracking_event ({names}) SELECT {names} FROM bench_proto_stage "  # noqa: S608
-                "ON CONFLICT (day, organization_id, event_id) DO NOTHING"
-            )
-
-    return write
 
 
 if __name__ == "__main__":

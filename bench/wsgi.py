@@ -1,9 +1,10 @@
-"""WSGI entry point of the benchmark server (granian ``bench.wsgi:application``)."""
+"""WSGI entry point of the benchmark server (granian ``bench.wsgi:application``): the
+application exactly as ``config.wsgi`` builds it, with the benchmark's settings."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
-application = get_wsgi_application()
+from herald.core.wsgi import build_application
+
+application = build_application()

@@ -79,6 +79,12 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
+# The public tracking endpoints (no session, login or CSRF) skip the rest of the stack:
+# see herald.core.wsgi. Security headers and the HTTPS redirect still apply to them.
+HERALD_LEAN_PATH_PREFIXES = ("/t/",)
+HERALD_LEAN_MIDDLEWARE = ["django.middleware.security.SecurityMiddleware"]
+HERALD_LEAN_LANE = "herald.tracking.wsgi.TrackingLane"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

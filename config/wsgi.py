@@ -1,9 +1,9 @@
-"""WSGI entry point, served by granian (see `manage.py serve`)."""
+"""WSGI entry point, served by granian (see `manage.py up`)."""
 
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+from herald.core.wsgi import build_application
+
+application = build_application()

@@ -43,7 +43,7 @@ def test_beacon_click_and_postback_read_back_exactly_in_every_report(api: Any, o
     visitor().get(f"{beacon_path}&event_id=imp-1&visitor_id=v1&placement=feed")
     visitor(BOT).get(f"{beacon_path}&event_id=imp-bot&placement=feed")
     # Forged and tampered links are refused and never counted.
-    assert visitor().get("/t/i?t=forged&event_id=imp-x").status_code == 422
+    assert visitor().get("/t/i?t=forged&event_id=imp-x").status_code == 400
     assert visitor().get(click_path[:-3] + "xyz").status_code == 404
 
     # Visitor 1 clicks twice (the second is not billable) and buys.

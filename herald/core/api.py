@@ -44,6 +44,7 @@ __all__ = [
     "Problem",
     "build_api",
     "paginate",
+    "problem_body",
     "problem_response",
     "problems",
     "requires",
@@ -98,6 +99,28 @@ def problems(*codes: int) -> dict[int, type[Problem]]:
     return dict.fromkeys(codes, Problem)
 
 
+def problem_body(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An RFC 9457 problem document, as every error Herald answers carries it."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "errors": [error.as_dict() for error in errors or []],
+    }
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
+    return body
+
+
 def problem_response(
     request: HttpRequest,
     *,
@@ -110,15 +133,9 @@ def problem_response(
 ) -> HttpResponse:
     import json
 
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "errors": [error.as_dict() for error in errors or []],
-    }
-    for key, value in (extra or {}).items():
-        body.setdefault(key, value)
+    body = problem_body(
+        status=status, code=code, detail=detail, title=title, errors=errors, extra=extra
+    )
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 

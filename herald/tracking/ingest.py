@@ -2,11 +2,12 @@
 
 ``ingest(events)`` returns only once the events are committed. With group commit on
 (``HERALD_TRACKING_GROUP_COMMIT``, the default outside tests) one writer thread per
-process gathers the events of every concurrent request for a couple of milliseconds
-and commits them together — on PostgreSQL by COPY into a staging table then one
-``INSERT … ON CONFLICT DO NOTHING`` — and wakes each waiting request after the commit:
-a crash loses nothing that was acknowledged. Off, each call writes in the caller's
-thread and transaction (tests, management commands).
+process takes the events of every request that arrived while the previous commit was
+in flight and commits them together — on PostgreSQL by a binary COPY into a staging
+table kept for the session, then one ``INSERT … ON CONFLICT DO NOTHING`` — and wakes
+each waiting request after the commit: a crash loses nothing that was acknowledged.
+Off, each call writes in the caller's thread and transaction (tests, management
+commands).
 
 A repeated (organization, event id) on the same day is stored once, however often it
 is sent. Callers must have validated and signed-checked the events already.
@@ -15,11 +16,14 @@ is sent. Callers must have validated and signed-checked the events already.
 from __future__ import annotations
 
 import logging
+import operator
 import queue
 import threading
+import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,9 +38,13 @@ __all__ = ["Event", "GroupCommitWriter", "IngestTimeout", "ingest", "write_event
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """One event as stored; field order is the table's column order (without ``seq``)."""
+    """One event as stored; field order is the table's column order (without ``seq``).
+
+    Treat it as immutable (derive changed copies with ``dataclasses.replace``). It is not
+    declared frozen only because a frozen dataclass's constructor costs half as much
+    again, and one is built per tracked event."""
 
     day: date
     occurred_at: datetime
@@ -72,6 +80,11 @@ class Event:
 
 COLUMNS = tuple(field.name for field in fields(Event))
 _MODEL_FIELDS: list[Any] = [TrackingEvent._meta.get_field(name) for name in COLUMNS]
+# An event's values in column order. psycopg adapts every one of them (UUID, date, aware
+# datetime, Decimal, bool, int, str) natively, so PostgreSQL needs no per-field step.
+_row: Callable[[Event], tuple[Any, ...]] = operator.attrgetter(*COLUMNS)
+_NAMES = ", ".join(COLUMNS)
+_STAGE = "tracking_event_stage"
 
 
 class IngestTimeout(Exception):
@@ -80,37 +93,68 @@ class IngestTimeout(Exception):
 
 
 def _prepared(event: Event) -> tuple[Any, ...]:
+    """The event's values as the database adapter expects them (SQLite: UUIDs as hex,
+    through the model's own fields)."""
     return tuple(
         field.get_db_prep_value(value, connection, prepared=False)
-        for field, value in zip(_MODEL_FIELDS, astuple(event), strict=True)
+        for field, value in zip(_MODEL_FIELDS, _row(event), strict=True)
     )
 
 
+# Raw PostgreSQL connections whose session already holds the staging table (a temporary
+# table lives as long as its session), with the table's column type oids for binary COPY.
+_staged_sessions: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+
+
+def _staging_types(cursor: Any) -> list[int]:
+    """Make sure this session has its staging table; return its column types.
+
+    The table is emptied by every commit (ON COMMIT DELETE ROWS), so it is created once
+    per session instead of once per batch. It is remembered only once the transaction
+    that created it commits: a rolled-back CREATE leaves no table behind."""
+    raw_connection = connection.connection
+    types = _staged_sessions.get(raw_connection)
+    if types is not None:
+        return types
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
+        f"SELECT {_NAMES} FROM tracking_event WITH NO DATA"
+    )
+    cursor.execute(f"SELECT {_NAMES} FROM {_STAGE} LIMIT 0")  # noqa: S608
+    types = [column.type_code for column in cursor.description]
+
+    def remember() -> None:
+        _staged_sessions[raw_connection] = types
+
+    transaction.on_commit(remember)
+    return types
+
+
 def write_events(events: Sequence[Event]) -> None:
-    """Insert ``events`` in the current transaction, skipping duplicates."""
+    """Insert ``events`` in the current transaction (one is begun when there is none),
+    skipping duplicates."""
     if not events:
         return
-    names = ", ".join(COLUMNS)
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS tracking_event_stage AS SELECT {names} "  # noqa: S608
-                "FROM tracking_event WITH NO DATA"
-            )
+            types = _staging_types(cursor)
             raw = cursor.cursor  # psycopg's own cursor, for COPY
-            with raw.copy(f"COPY tracking_event_stage ({names}) FROM STDIN") as copy:
+            with raw.copy(f"COPY {_STAGE} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
                 for event in events:
-                    copy.write_row(_prepared(event))
+                    copy.write_row(_row(event))
+            # Moved, not copied, out of the staging table (one statement): a later
+            # batch in the same transaction must not insert these rows again.
             cursor.execute(
-                f"INSERT INTO tracking_event ({names}) SELECT {names} "  # noqa: S608
-                "FROM tracking_event_stage ON CONFLICT (day, organization_id, event_id) DO NOTHING"
+                f"WITH staged AS (DELETE FROM {_STAGE} RETURNING {_NAMES}) "  # noqa: S608
+                f"INSERT INTO tracking_event ({_NAMES}) SELECT {_NAMES} FROM staged "
+                "ON CONFLICT (day, organization_id, event_id) DO NOTHING"
             )
-            cursor.execute("TRUNCATE tracking_event_stage")
         else:
             placeholders = ", ".join(["%s"] * len(COLUMNS))
             cursor.executemany(
                 # Only a repeated event id is skipped; any other constraint still fails.
-                f"INSERT INTO tracking_event ({names}) VALUES ({placeholders}) "  # noqa: S608
+                f"INSERT INTO tracking_event ({_NAMES}) VALUES ({placeholders}) "  # noqa: S608
                 "ON CONFLICT (day, organization_id, event_id) DO NOTHING",
                 [_prepared(event) for event in events],
             )
@@ -119,17 +163,31 @@ def write_events(events: Sequence[Event]) -> None:
 @dataclass
 class _Batch:
     events: Sequence[Event]
-    done: threading.Event
+    # Held from submission until the writer has committed (or failed) the batch. A bare
+    # lock is the cheapest wake-up Python has: releasing it is one C call, where an
+    # Event goes through a Condition — which costs real CPU at thousands of waits a second.
+    done: Any
     error: BaseException | None = None
 
 
-_STOP = _Batch(events=(), done=threading.Event())
+def _held_lock() -> Any:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
+_STOP = _Batch(events=(), done=_held_lock())
 
 
 class GroupCommitWriter:
-    """One background thread that commits the events of many requests together."""
+    """One background thread that commits the events of many requests together.
 
-    def __init__(self, *, max_delay: float = 0.002, max_events: int = 5000) -> None:
+    While one commit is in flight the next requests queue up, and the writer takes all
+    of them at once: batches grow with the load by themselves, so nobody waits for a
+    timer. ``max_delay`` (seconds, default 0) makes the writer linger that long after the
+    first waiting batch for others to join; ``max_events`` bounds one commit."""
+
+    def __init__(self, *, max_delay: float = 0.0, max_events: int = 5000) -> None:
         self.max_delay = max_delay
         self.max_events = max_events
         self._queue: queue.Queue[_Batch] = queue.Queue()
@@ -137,9 +195,9 @@ class GroupCommitWriter:
         self._thread.start()
 
     def submit(self, events: Sequence[Event], *, timeout: float = 10.0) -> None:
-        batch = _Batch(events=events, done=threading.Event())
+        batch = _Batch(events=events, done=_held_lock())
         self._queue.put(batch)
-        if not batch.done.wait(timeout):
+        if not batch.done.acquire(timeout=timeout):
             raise IngestTimeout("The event store did not confirm the write in time.")
         if batch.error is not None:
             raise batch.error
@@ -152,13 +210,21 @@ class GroupCommitWriter:
     def _gather(self) -> list[_Batch]:
         first = self._queue.get()
         batches, count = [first], len(first.events)
-        while count < self.max_events:
+        deadline = time.monotonic() + self.max_delay
+        while count < self.max_events and first is not _STOP:
             try:
-                batch = self._queue.get(timeout=self.max_delay)
+                remaining = deadline - time.monotonic()
+                batch = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
             except queue.Empty:
                 break
             batches.append(batch)
             count += len(batch.events)
+            if batch is _STOP:
+                break
         return batches
 
     def _run(self) -> None:
@@ -176,7 +242,7 @@ class GroupCommitWriter:
                 error = failure
             for batch in batches:
                 batch.error = error
-                batch.done.set()
+                batch.done.release()
             if stopping:
                 connection.close()
                 return

@@ -47,6 +47,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -199,6 +200,12 @@ DATACENTER_NETWORKS: Final = parse_networks(
 )
 
 
+# A handful of user agents and client networks make up nearly all traffic, and these
+# answers depend on nothing else, so each process remembers the recent ones: the regular
+# expressions and the network scan run once per distinct value, not once per event.
+_CACHED_VALUES: Final = 4096
+
+
 def _parse_address(ip: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not isinstance(ip, str):
         return None
@@ -213,6 +220,7 @@ def _parse_address(ip: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
     return address
 
 
+@lru_cache(maxsize=_CACHED_VALUES)
 def coarse_ip(ip: str) -> str | None:
     """The network an address belongs to: ``"203.0.113.0/24"`` for IPv4 (and IPv4-mapped
     IPv6), ``"2001:db8:1234::/48"`` for IPv6; ``None`` when ``ip`` is not one bare
@@ -256,7 +264,26 @@ def classify_request(
     mapping; names are compared case-insensitively. ``ip`` that is ``None`` or not an
     address skips the data-centre test. ``datacenter_networks`` replaces the built-in
     sample; it is scanned linearly, so pass a pre-parsed tuple."""
-    agent = user_agent.strip() if isinstance(user_agent, str) else ""
+    agent_reason = _user_agent_reason(user_agent if isinstance(user_agent, str) else "")
+    if agent_reason is not None:
+        return agent_reason
+    if _is_prefetch(headers):
+        return InvalidReason.PREFETCH
+    if ip is None:
+        return None
+    if datacenter_networks is DATACENTER_NETWORKS:
+        in_datacenter = _in_builtin_datacenter(ip)
+    else:
+        address = _parse_address(ip)
+        in_datacenter = address is not None and any(
+            address in network for network in datacenter_networks
+        )
+    return InvalidReason.DATACENTER_IP if in_datacenter else None
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _user_agent_reason(user_agent: str) -> InvalidReason | None:
+    agent = user_agent.strip()
     if not agent:
         return InvalidReason.EMPTY_USER_AGENT
     if _BOT_USER_AGENT.search(agent):
@@ -264,12 +291,13 @@ def classify_request(
     lowered = agent.lower()
     if not any(token in lowered for token in APP_TOKENS):
         return InvalidReason.NON_BROWSER
-    if _is_prefetch(headers):
-        return InvalidReason.PREFETCH
-    address = _parse_address(ip) if ip is not None else None
-    if address is not None and any(address in network for network in datacenter_networks):
-        return InvalidReason.DATACENTER_IP
     return None
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _in_builtin_datacenter(ip: str) -> bool:
+    address = _parse_address(ip)
+    return address is not None and any(address in network for network in DATACENTER_NETWORKS)
 
 
 _IPAD: Final = re.compile(r"\bipad\b", re.IGNORECASE)
@@ -281,6 +309,7 @@ _TABLET: Final = re.compile(r"\btablet\b(?! pc)", re.IGNORECASE)
 _DESKTOP: Final = re.compile(r"\b(?:windows|macintosh|x11|cros)\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=_CACHED_VALUES)
 def device_type(user_agent: str) -> str:
     """``"mobile"``, ``"tablet"``, ``"desktop"`` or ``"other"``, by the first rule that
     matches (tokens case-insensitive, whole words):

@@ -80,7 +80,7 @@ def test_a_tampered_or_forged_beacon_is_refused_and_not_counted(links: dict[str,
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     for bad in (tampered, "nonsense", links["engagement_token"]):
         response = browser().get(f"/t/i?t={bad}")
-        assert response.status_code == 422
+        assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
     assert events() == []
 
@@ -131,7 +131,7 @@ def test_viewability_follows_the_iab_thresholds(links: dict[str, str]) -> None:
         },
         content_type="application/json",
     )
-    assert (ok.status_code, short.status_code, video.status_code) == (204, 422, 422)
+    assert (ok.status_code, short.status_code, video.status_code) == (204, 400, 400)
     assert short.json()["errors"][0]["rule"] == "not_viewable"
     assert [e.event_id for e in events(EventKind.VIEWABLE)] == ["view-1"]
 
@@ -227,7 +227,7 @@ def test_postback_signatures_are_checked(owner: Any, creative: AdCreative) -> No
     old = services.postback_secret_rotate(organization_id=org_id)
     new = services.postback_secret_rotate(organization_id=org_id)
 
-    assert _postback(org_id, body, "wrong").status_code == 422
+    assert _postback(org_id, body, "wrong").status_code == 400
     assert (
         _postback(org_id, body, new, at=int(time.time()) - 301).json()["errors"][0]["rule"]
         == "stale"
@@ -264,7 +264,7 @@ def test_engagement_comments_keep_their_thread(links: dict[str, str], creative: 
         204,
         204,
         204,
-        422,
+        400,
     )
     assert [(c.body, c.parent_id) for c in TrackingComment.objects.order_by("created_at")] == [
         ("Too spicy?!", None),
