@@ -65,7 +65,7 @@ def call(
     *,
     body: bytes = b"",
     content_type: str = "",
-    **extra: str,
+    scheme: str = "http",
 ) -> Answer:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
@@ -78,7 +78,7 @@ def call(
         "wsgi.input": io.BytesIO(body),
         "CONTENT_LENGTH": str(len(body)) if body else "",
         "CONTENT_TYPE": content_type,
-        **extra,
+        "wsgi.url_scheme": scheme,
     }
     setup_testing_defaults(environ)
     seen: dict[str, Any] = {}
@@ -102,7 +102,9 @@ def stored() -> list[tuple[str, int, str, str]]:
     ]
 
 
-def test_the_beacon_is_answered_by_the_lane_and_stored_once(app: Any, links: dict) -> None:
+def test_the_beacon_is_answered_by_the_lane_and_stored_once(
+    app: Any, links: dict[str, str]
+) -> None:
     token = links["impression_token"]
     query = f"t={token}&event_id=lane-1&visitor_id=v1&placement=feed"
     first = call(app, "GET", "/t/i", query)
@@ -117,7 +119,7 @@ def test_the_beacon_is_answered_by_the_lane_and_stored_once(app: Any, links: dic
     assert stored() == [("lane-1", EventKind.IMPRESSION, "mobile", "feed")]
 
 
-def test_json_and_form_posts_to_the_beacon_answer_204(app: Any, links: dict) -> None:
+def test_json_and_form_posts_to_the_beacon_answer_204(app: Any, links: dict[str, str]) -> None:
     token = links["impression_token"]
     as_json = call(
         app,
@@ -141,7 +143,9 @@ def test_json_and_form_posts_to_the_beacon_answer_204(app: Any, links: dict) -> 
     ]
 
 
-def test_a_forged_token_is_a_400_problem_and_nothing_is_stored(app: Any, links: dict) -> None:
+def test_a_forged_token_is_a_400_problem_and_nothing_is_stored(
+    app: Any, links: dict[str, str]
+) -> None:
     token = links["impression_token"]
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     for bad in (tampered, "forged", links["engagement_token"]):
@@ -152,7 +156,7 @@ def test_a_forged_token_is_a_400_problem_and_nothing_is_stored(app: Any, links: 
     assert stored() == []
 
 
-def test_the_lane_answers_exactly_as_the_django_view(app: Any, links: dict) -> None:
+def test_the_lane_answers_exactly_as_the_django_view(app: Any, links: dict[str, str]) -> None:
     token = links["impression_token"]
     client = Client(HTTP_USER_AGENT=IPHONE, REMOTE_ADDR="203.0.113.9")
     for query in (f"t={token}&event_id=same-1", "t=forged", f"t={token}&event_id={'x' * 101}"):
@@ -163,7 +167,7 @@ def test_the_lane_answers_exactly_as_the_django_view(app: Any, links: dict) -> N
         assert lane.body == view.content
 
 
-def test_a_batch_stores_the_good_events_and_names_the_bad(app: Any, links: dict) -> None:
+def test_a_batch_stores_the_good_events_and_names_the_bad(app: Any, links: dict[str, str]) -> None:
     token = links["impression_token"]
     body = {
         "events": [
@@ -190,7 +194,7 @@ def test_a_batch_stores_the_good_events_and_names_the_bad(app: Any, links: dict)
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
-def test_a_body_over_the_limit_is_refused_before_reading(app: Any, links: dict) -> None:
+def test_a_body_over_the_limit_is_refused_before_reading(app: Any, links: dict[str, str]) -> None:
     body = json.dumps({"events": [{"type": "impression", "token": "x" * 200}]}).encode()
     answer = call(app, "POST", "/t/batch", body=body, content_type="application/json")
     assert answer.status == "400 Bad Request"
@@ -198,7 +202,7 @@ def test_a_body_over_the_limit_is_refused_before_reading(app: Any, links: dict) 
     assert stored() == []
 
 
-def test_other_methods_and_paths_are_djangos(app: Any, links: dict) -> None:
+def test_other_methods_and_paths_are_djangos(app: Any, links: dict[str, str]) -> None:
     # Django's own answers: 405 for a method the view refuses, the click redirect, and the
     # API's problem+json 401 (from the full middleware stack).
     assert call(app, "GET", "/t/batch").status == "405 Method Not Allowed"
@@ -213,13 +217,13 @@ def test_other_methods_and_paths_are_djangos(app: Any, links: dict) -> None:
 
 
 @override_settings(SECURE_SSL_REDIRECT=True)
-def test_plain_http_goes_to_django_for_its_https_redirect(links: dict) -> None:
+def test_plain_http_goes_to_django_for_its_https_redirect(links: dict[str, str]) -> None:
     app = build_application()  # SecurityMiddleware reads its settings when it is built
     token = links["impression_token"]
     answer = call(app, "GET", "/t/i", f"t={token}&event_id=http-1")
     assert answer.code == 301
     assert answer.headers["Location"] == f"https://testserver/t/i?t={token}&event_id=http-1"
     assert stored() == []
-    secure = call(app, "GET", "/t/i", f"t={token}&event_id=https-1", **{"wsgi.url_scheme": "https"})
+    secure = call(app, "GET", "/t/i", f"t={token}&event_id=https-1", scheme="https")
     assert secure.status == "200 OK"
     assert stored() == [("https-1", EventKind.IMPRESSION, "mobile", "")]
