@@ -23,8 +23,10 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> int:
+    # Generous: the first request to a page builds it (the OpenAPI schema takes a while),
+    # and the machine may be busy; a slow answer is not what this test is about.
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=15) as response:  # noqa: S310 - loopback
             return int(response.status)
     except OSError:
         return 0
