@@ -10,14 +10,18 @@ the run that made it are stored with it and printed).
 Queries (Herald = rollup; baseline = views over ``tracking_event``, seed 002's approach):
 
 * Q2 — the hottest campaign, last 7 days, by placement × device, with reach. Herald: the
-  sums from ``MetricFact`` in one query, the cells' sketches in another, unioned per
-  group (``ReachSketch.union``), derived metrics by ``formulas.compute``. Baseline: the
-  same sums from ``bench_v_cell_day`` (a GROUP BY view at the fact grain), reach as
-  ``count(DISTINCT visitor)`` over the raw rows; measured without, then with, an index
-  on ``tracking_event (campaign_id, day)`` (the schema ships without one).
+  selectors' own helper, as ``selectors.breakdown`` runs it (``_grouped_with_reach``):
+  one query reads the 140 cells' measures and sketches, sums them per group and unions
+  the sketches per group with ``sketch.reach_by_group``; derived metrics by
+  ``formulas.compute``. Baseline: the same sums from ``bench_v_cell_day`` (a GROUP BY
+  view at the fact grain), reach as ``count(DISTINCT visitor)`` over the raw rows;
+  measured without, then with, an index on ``tracking_event (campaign_id, day)`` (the
+  schema ships without one).
 * Q1 — the whole organization, 30 days: totals and every derived metric
-  (``formulas.compute``). Herald: one aggregate over ``MetricFact``. Baseline: the same
-  from ``bench_v_org_day`` (a GROUP BY view by organization and day).
+  (``formulas.compute``). Herald: one aggregate over ``MetricCampaignDay`` (the cells
+  summed per campaign and day) through the selectors' ``_grouped``, as the organization
+  dashboard reads it. Baseline: the same from ``bench_v_org_day`` (a GROUP BY view by
+  organization and day).
 * Informational: the application's own selectors on the same data —
   ``selectors.breakdown(by="placement")`` for the hot campaign over 7 days and
   ``selectors.organization_dashboard`` over 30 days (they do more than Q2/Q1).
@@ -40,7 +44,6 @@ import json
 import statistics
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -183,7 +186,14 @@ def _build(name: str, shape: dataset.Shape) -> dict[str, float]:
     timings["rollup_runs"] = runs
     timings["rollup_events_per_s"] = shape.events / timings["rollup_s"]
     print(f"  rolled up in {timings['rollup_s']:.1f} s ({runs} runs)")
-    dataset.vacuum_analyze(name, "metrics_metricfact", "metrics_metricfacthour")
+    dataset.vacuum_analyze(
+        name,
+        "metrics_metricfact",
+        "metrics_metricfacthour",
+        "metrics_metriccampaignday",
+        "campaigns_campaign",
+        "campaigns_campaignunit",
+    )
     with connection.cursor() as cursor:
         for view in VIEWS.values():
             cursor.execute(view)
@@ -225,30 +235,28 @@ def _derived(measures: dict[str, int | Decimal], reach: int | None) -> dict[str,
 
 
 def q2_herald(org_id, campaign_id, first: date, last: date) -> dict[tuple[str, str], Any]:
-    from django.db.models import Sum
-
+    from herald.metrics import selectors
     from herald.metrics.models import MetricFact, Source
-    from herald.metrics.sketch import ReachSketch
 
+    # The facts selectors._facts selects for a campaign report (source narrowed to
+    # first-party, as the baseline only sees Herald's own events).
     facts = MetricFact.objects.filter(
         organization_id=org_id,
         campaign_id=campaign_id,
         day__range=(first, last),
         source=Source.FIRST_PARTY,
     )
-    sums = facts.values("placement", "device").annotate(**{m: Sum(m) for m in MEASURES})
-    sketches: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    rows = facts.filter(reach_sketch__isnull=False).values_list(
-        "placement", "device", "reach_sketch"
+    sums, (reach,) = selectors._grouped_with_reach(
+        facts, ("placement", "device"), [("placement", "device")]
     )
-    for placement, device, sketch in rows.order_by():
-        sketches[(placement, device)].append(sketch)
     result = {}
-    for row in sums.order_by():
-        key = (row["placement"], row["device"])
-        measures = _as_measures(row)
-        reach = ReachSketch.union(sketches[key]).estimate() if key in sketches else 0
-        result[key] = {"measures": measures, "reach": reach, "metrics": _derived(measures, reach)}
+    for key, group in sums.items():
+        measures = {name: group.measures[name] for name in MEASURES}
+        result[key] = {
+            "measures": measures,
+            "reach": reach.get(key, 0),
+            "metrics": _derived(measures, reach.get(key, 0)),
+        }
     return result
 
 
@@ -284,14 +292,14 @@ def q2_baseline(org_id, campaign_id, first: date, last: date) -> dict[tuple[str,
 
 
 def q1_herald(org_id, first: date, last: date) -> dict[str, Any]:
-    from django.db.models import Sum
+    from herald.metrics import selectors
+    from herald.metrics.models import MetricCampaignDay, Source
 
-    from herald.metrics.models import MetricFact, Source
-
-    row = MetricFact.objects.filter(
+    campaign_days = MetricCampaignDay.objects.filter(
         organization_id=org_id, day__range=(first, last), source=Source.FIRST_PARTY
-    ).aggregate(**{m: Sum(m) for m in MEASURES})
-    measures = _as_measures(row)
+    )
+    total = selectors._total(selectors._grouped(campaign_days).values())
+    measures = {name: total.measures[name] for name in MEASURES}
     return {"measures": measures, "metrics": _derived(measures, None)}
 
 
@@ -470,7 +478,7 @@ def run_queries(args, built: Built) -> tuple[dict[str, Timing], bool]:
     ensure_baseline_index(False)
     print(f"Q2: hot campaign {hot}, {week[0]} … {week[1]}, by placement × device, with reach")
     t["q2"] = timed(
-        "Herald: MetricFact + sketch union",
+        "Herald: MetricFact cells + reach_by_group",
         lambda: q2_herald(org, hot, *week),
         warmup=5,
         reps=reps,
@@ -493,7 +501,7 @@ def run_queries(args, built: Built) -> tuple[dict[str, Timing], bool]:
     )
     print(f"Q1: organization totals + derived metrics, {month[0]} … {month[1]}")
     t["q1"] = timed(
-        "Herald: MetricFact aggregate",
+        "Herald: MetricCampaignDay aggregate",
         lambda: q1_herald(org, *month),
         warmup=2,
         reps=reps,

@@ -454,11 +454,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", type=int, default=3, help="measured runs per target")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=3, help="granian worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
     parser.add_argument(
         "--blocking-threads",
         type=int,
-        default=16,
+        default=32,
         help="granian threads per worker (each may hold a database connection)",
     )
     parser.add_argument("--only", choices=("herald", "baseline"), help="measure one target")

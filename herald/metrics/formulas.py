@@ -49,6 +49,7 @@ Rounding for people happens once, at the edge, in ``quantize_for_display``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -200,12 +201,17 @@ def _split_term(term: str) -> tuple[int, str]:
     return (-1, term[1:]) if term.startswith("-") else (1, term)
 
 
+@functools.cache
+def _split_terms(terms: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """Every term split once (reports evaluate every formula for every row)."""
+    return tuple(map(_split_term, terms))
+
+
 def _signed_sum(
-    terms: tuple[str, ...], values: Mapping[str, MeasureValue | None]
+    terms: tuple[tuple[int, str], ...], values: Mapping[str, MeasureValue | None]
 ) -> MeasureValue | None:
     total: MeasureValue = 0
-    for term in terms:
-        sign, measure = _split_term(term)
+    for sign, measure in terms:
         value = values[measure]
         if value is None:
             # One unknown term makes the whole sum unknown, not smaller.
@@ -255,13 +261,17 @@ class Formula:
     def evaluate(self, values: Mapping[str, MeasureValue | None]) -> Decimal | None:
         """The metric from resolved measure values; ``None`` when undefined or unknown."""
         with localcontext(_CONTEXT):
-            numerator = _signed_sum(self.numerator, values)
-            denominator = _signed_sum(self.denominator, values)
-            if numerator is None or denominator is None or denominator == 0:
-                return None
-            # Scale first, then divide: one rounding instead of two (3 ÷ 7 × 100 would
-            # round the quotient and then the product).
-            return Decimal(numerator) * self.scale / denominator
+            return self._evaluate(values)
+
+    def _evaluate(self, values: Mapping[str, MeasureValue | None]) -> Decimal | None:
+        """``evaluate`` inside a ``localcontext(_CONTEXT)`` the caller has entered."""
+        numerator = _signed_sum(_split_terms(self.numerator), values)
+        denominator = _signed_sum(_split_terms(self.denominator), values)
+        if numerator is None or denominator is None or denominator == 0:
+            return None
+        # Scale first, then divide: one rounding instead of two (3 ÷ 7 × 100 would
+        # round the quotient and then the product).
+        return Decimal(numerator) * self.scale / denominator
 
 
 _PERCENT = Decimal(100)
@@ -381,7 +391,8 @@ def compute(measures: Measures, keys: Iterable[str] | None = None) -> dict[str, 
     """
     selected = _select(keys)
     values = _resolve(measures)
-    return {formula.key: formula.evaluate(values) for formula in selected}
+    with localcontext(_CONTEXT):
+        return {formula.key: formula._evaluate(values) for formula in selected}
 
 
 def metric_value(key: str, measures: Measures) -> MeasureValue | None:

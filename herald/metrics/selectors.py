@@ -11,8 +11,14 @@ Duties
       money and metrics, ``None`` where a metric is undefined or unknown). Rounding for
       people happens at the edge (``herald.metrics.api``, for JSON and CSV alike).
     * Do a bounded number of queries whatever the number of rows: one aggregate query per
-      grouping, one query for reach sketches only when reach is asked for, and at most a
-      handful of lookups (names, filters, budget).
+      grouping, one query for reach sketches only when reach is asked for (a report with
+      reach reads its cells once, sketches and measures together, and adds the measures
+      itself), and at most a handful of lookups (names, filters, budget).
+    * Read sums from the coarsest table that holds the grouping: ``MetricCampaignDay``
+      (the cells summed per campaign, channel, source and day, kept equal to them by the
+      database) whenever no finer dimension (unit, creative, placement, device) is grouped
+      or filtered on — the organization dashboard, comparisons, budgets, a campaign's
+      trend, funnel and ROI; ``MetricFact`` otherwise, and always for reach sketches.
 
 Days and periods
     Ranges are inclusive calendar days (``date_from`` … ``date_to``) compared with the
@@ -83,8 +89,15 @@ from herald.metrics.formulas import (
     metric_definition,
     roi_report,
 )
-from herald.metrics.models import COUNT_MEASURES, MONEY_MEASURES, MetricFact, Source
-from herald.metrics.sketch import ReachSketch, SerializedSketch
+from herald.metrics.models import (
+    COUNT_MEASURES,
+    FACT_MEASURES,
+    MONEY_MEASURES,
+    MetricCampaignDay,
+    MetricFact,
+    Source,
+)
+from herald.metrics.sketch import reach_by_group
 
 __all__ = [
     "DEFAULT_TREND_METRICS",
@@ -111,7 +124,6 @@ __all__ = [
     "trends",
 ]
 
-FACT_MEASURES: tuple[str, ...] = (*COUNT_MEASURES, *MONEY_MEASURES)
 # Every key a trend or a comparison may ask for: a fact measure, reach, a derived metric.
 METRIC_KEYS: tuple[str, ...] = (*FACT_MEASURES, "reach", *FORMULAS)
 DEFAULT_TREND_METRICS: tuple[str, ...] = (
@@ -142,6 +154,8 @@ _FORMULA_INPUTS = (
     "spend",
 )
 _GROSS_SWAP = {"impressions": "impressions_gross", "clicks": "clicks_gross"}
+_GROSS_IMPRESSIONS_AT = FACT_MEASURES.index("impressions_gross")
+_IMPRESSIONS_AT = FACT_MEASURES.index("impressions")
 _REACH_METRICS = frozenset({"reach", "frequency"})
 # The label of a row holding facts recorded without the dimension (a conversion that no
 # click led to has no unit, creative or channel; most facts have no placement).
@@ -285,6 +299,15 @@ class _Sums:
             for name in self.first_party:
                 self.first_party[name] += int(row[name])
 
+    def add_cell(self, source: str, values: Sequence[Any]) -> None:
+        """Add one fact row's own measures (``FACT_MEASURES`` order; never NULL)."""
+        measures = self.measures
+        for name, value in zip(FACT_MEASURES, values, strict=True):
+            measures[name] += value
+        if source == Source.FIRST_PARTY:
+            self.first_party["impressions_gross"] += values[_GROSS_IMPRESSIONS_AT]
+            self.first_party["impressions"] += values[_IMPRESSIONS_AT]
+
     def add(self, other: _Sums) -> None:
         for name in FACT_MEASURES:
             self.measures[name] += other.measures[name]
@@ -314,7 +337,11 @@ def _sum_fields() -> dict[str, Sum]:
     return {f"sum_{name}": Sum(name) for name in FACT_MEASURES}
 
 
-def _grouped(facts: QuerySet[MetricFact], *dimensions: str) -> dict[tuple[Any, ...], _Sums]:
+# Facts at either grain: the cells (MetricFact) or their campaign × day sums.
+type _FactRows = QuerySet[MetricFact] | QuerySet[MetricCampaignDay]
+
+
+def _grouped(facts: _FactRows, *dimensions: str) -> dict[tuple[Any, ...], _Sums]:
     """One aggregate query: the sums per value of ``dimensions`` (all sources added)."""
     groups: dict[tuple[Any, ...], _Sums] = defaultdict(_Sums)
     rows = facts.values(*dimensions, "source").annotate(**_sum_fields()).order_by()
@@ -331,9 +358,10 @@ def _total(groups: Iterable[_Sums]) -> _Sums:
     return total
 
 
-def _reaches(
-    facts: QuerySet[MetricFact], groupings: Sequence[Sequence[str]]
-) -> list[dict[tuple[Any, ...], int]]:
+type _Reach = dict[tuple[Any, ...], int]
+
+
+def _reaches(facts: QuerySet[MetricFact], groupings: Sequence[Sequence[str]]) -> list[_Reach]:
     """One query: the first-party reach per value of each grouping (a grouping of no
     dimension is the whole set). Each stored sketch is decoded once."""
     dimensions = sorted({name for grouping in groupings for name in grouping})
@@ -342,18 +370,57 @@ def _reaches(
         .values_list(*dimensions, "reach_sketch")
         .order_by()
     )
-    collected: list[dict[tuple[Any, ...], list[ReachSketch]]] = [
-        defaultdict(list) for _ in groupings
-    ]
+    positions = [[dimensions.index(name) for name in grouping] for grouping in groupings]
+    return _split_reach(
+        (
+            ((number, tuple(row[at] for at in grouping)), row[-1])
+            for row in rows
+            for number, grouping in enumerate(positions)
+        ),
+        len(groupings),
+    )
+
+
+def _split_reach(
+    sketches: Iterable[tuple[tuple[int, tuple[Any, ...]], Any]], count: int
+) -> list[_Reach]:
+    """Every grouping's union in one vectorised pass: ``sketches`` are keyed (grouping
+    number < ``count``, the grouping's values); the answer is {values: reach} per grouping."""
+    per_grouping: list[_Reach] = [{} for _ in range(count)]
+    for (number, key), estimate in reach_by_group(sketches).items():
+        per_grouping[number][key] = estimate
+    return per_grouping
+
+
+def _grouped_with_reach(
+    facts: QuerySet[MetricFact], dimensions: Sequence[str], groupings: Sequence[Sequence[str]]
+) -> tuple[dict[tuple[Any, ...], _Sums], list[_Reach]]:
+    """One query for a report that shows reach: the sums per value of ``dimensions`` (all
+    sources added) and the first-party reach per value of each of ``groupings`` (each a
+    subset of ``dimensions``; ``()`` is the whole set).
+
+    The cells are read anyway for their sketches, so their measures come along and are
+    added here — exactly, as ``int`` and ``Decimal`` — instead of by a second, aggregate
+    query: a report's reach and sums cost one round trip and one ORM compilation.
+    """
+    width = len(dimensions)
+    rows = facts.values_list(*dimensions, "source", *FACT_MEASURES, "reach_sketch").order_by()
+    cells: dict[tuple[tuple[Any, ...], str], list[tuple[Any, ...]]] = defaultdict(list)
+    positions = [[dimensions.index(name) for name in grouping] for grouping in groupings]
+    sketches: list[tuple[tuple[int, tuple[Any, ...]], Any]] = []
     for row in rows:
-        values = dict(zip(dimensions, row[:-1], strict=True))
-        sketch = ReachSketch.from_bytes(row[-1])
-        for index, grouping in enumerate(groupings):
-            collected[index][tuple(values[name] for name in grouping)].append(sketch)
-    return [
-        {key: ReachSketch.union(sketches).estimate() for key, sketches in groups.items()}
-        for groups in collected
-    ]
+        key, source, sketch = row[:width], row[width], row[-1]
+        cells[key, source].append(row[width + 1 : -1])
+        if sketch is not None and source == Source.FIRST_PARTY:
+            sketches += [
+                ((number, tuple(key[at] for at in grouping)), sketch)
+                for number, grouping in enumerate(positions)
+            ]
+    groups: dict[tuple[Any, ...], _Sums] = defaultdict(_Sums)
+    for (key, source), values in cells.items():
+        # Column by column: exact (ints stay ints, Decimals add exactly), and at C speed.
+        groups[key].add_cell(source, [sum(column) for column in zip(*values, strict=True)])
+    return groups, _split_reach(sketches, len(groupings))
 
 
 # --- Validation -------------------------------------------------------------------------------
@@ -426,13 +493,40 @@ def _facts(
     return facts.filter(**{name: value for name, value in narrowing.items() if value is not None})
 
 
-def _campaign_facts(
+def _checked(
     campaign: Campaign, date_from: date, date_to: date, filters: ReportFilters | None
-) -> tuple[QuerySet[MetricFact], ReportFilters]:
+) -> ReportFilters:
     filters = filters or _NO_FILTERS
     _check_range(date_from, date_to)
     _check_filters(campaign, filters)
+    return filters
+
+
+def _campaign_facts(
+    campaign: Campaign, date_from: date, date_to: date, filters: ReportFilters | None
+) -> tuple[QuerySet[MetricFact], ReportFilters]:
+    filters = _checked(campaign, date_from, date_to, filters)
     return _facts(campaign, date_from, date_to, filters), filters
+
+
+def _campaign_sums(
+    campaign: Campaign, date_from: date, date_to: date, filters: ReportFilters
+) -> _FactRows:
+    """The rows to sum for the campaign's totals or days: its campaign × day sums when
+    ``filters`` (already checked) narrow by nothing finer than channel and source, else
+    its cells. Both give the same sums; the first has one row per channel and day."""
+    if any(
+        value is not None
+        for value in (filters.unit_id, filters.creative_id, filters.placement, filters.device)
+    ):
+        return _facts(campaign, date_from, date_to, filters)
+    narrowing = {"channel": filters.channel, "source": filters.source}
+    return MetricCampaignDay.objects.filter(
+        organization_id=campaign.organization_id,
+        campaign_id=campaign.pk,
+        day__range=(date_from, date_to),
+        **{name: value for name, value in narrowing.items() if value is not None},
+    )
 
 
 def campaign_info(campaign: Campaign) -> dict[str, Any]:
@@ -489,13 +583,14 @@ def performance_summary(
     unit or creative form a row whose id is ``None``. Rows are ordered by impressions.
     """
     facts, filters = _campaign_facts(campaign, date_from, date_to, filters)
-    cells = _grouped(facts, "unit_id", "creative_id")
+    cells, (total_reach, unit_reach, creative_reach) = _grouped_with_reach(
+        facts, ("unit_id", "creative_id"), [(), ("unit_id",), ("creative_id",)]
+    )
     by_unit: dict[UUID | None, _Sums] = defaultdict(_Sums)
     by_creative: dict[UUID | None, _Sums] = defaultdict(_Sums)
     for (unit_id, creative_id), sums in cells.items():
         by_unit[unit_id].add(sums)
         by_creative[creative_id].add(sums)
-    total_reach, unit_reach, creative_reach = _reaches(facts, [(), ("unit_id",), ("creative_id",)])
     gross = filters.gross
     units = CampaignUnit.objects.filter(campaign_id=campaign.pk).order_by("created_at")
     if filters.unit_id is not None:
@@ -592,8 +687,9 @@ def funnel(
     conversions) and ``rate_from_start`` (per 100 impressions); ``overall_conversion_rate``
     is conversions per 100 impressions. Rates are ``None`` when their base is 0.
     """
-    facts, filters = _campaign_facts(campaign, date_from, date_to, filters)
-    measures = _total(_grouped(facts).values()).view(gross=filters.gross)
+    filters = _checked(campaign, date_from, date_to, filters)
+    sums = _campaign_sums(campaign, date_from, date_to, filters)
+    measures = _total(_grouped(sums).values()).view(gross=filters.gross)
     rates = compute({name: measures[name] for name in _FORMULA_INPUTS}, ("ctr", "conversion_rate"))
     overall = _OVERALL_CONVERSION_RATE.evaluate(
         {"conversions": measures["conversions"], "impressions": measures["impressions"]}
@@ -700,7 +796,8 @@ def trends(
     chosen = _check_trend_metrics(metrics)
     facts, filters = _campaign_facts(campaign, date_from, date_to, filters)
     per_period: dict[date, _Sums] = defaultdict(_Sums)
-    for (day,), sums in _grouped(facts, "day").items():
+    daily = _grouped(_campaign_sums(campaign, date_from, date_to, filters), "day")
+    for (day,), sums in daily.items():
         per_period[_period_start(day, period)].add(sums)
     reach: dict[date, int] = {}
     if _REACH_METRICS & set(chosen):
@@ -727,16 +824,14 @@ def trends(
 def _period_reach(facts: QuerySet[MetricFact], period: Granularity) -> dict[date, int]:
     """One query: the first-party reach per period. A visitor seen on two days of a week
     is one visitor of the week: the period's sketches are merged, daily reach never added."""
-    sketches: dict[date, list[SerializedSketch]] = defaultdict(list)
     rows = (
         facts.filter(source=Source.FIRST_PARTY, reach_sketch__isnull=False)
         .values_list("day", "reach_sketch")
         .order_by()
     )
-    for day, sketch in rows:
-        if sketch is not None:
-            sketches[_period_start(day, period)].append(sketch)
-    return {start: ReachSketch.union(items).estimate() for start, items in sketches.items()}
+    return reach_by_group(
+        (_period_start(day, period), sketch) for day, sketch in rows if sketch is not None
+    )
 
 
 # --- Breakdown --------------------------------------------------------------------------------
@@ -759,8 +854,7 @@ def breakdown(
     dimension = _choice(BreakdownBy, by, field="by")
     field = _BREAKDOWN_FIELDS[dimension]
     facts, filters = _campaign_facts(campaign, date_from, date_to, filters)
-    groups = _grouped(facts, field)
-    (reach,) = _reaches(facts, [(field,)])
+    groups, (reach,) = _grouped_with_reach(facts, (field,), [(field,)])
     labels = _labels(campaign, dimension, [key[0] for key in groups])
     rows = [
         {
@@ -890,17 +984,27 @@ def compare_campaigns(
         raise InvalidInput.single("limit", "range", f"Use 1 to {MAX_COMPARE_LIMIT}.")
     if currency is not None:
         currency = validate_currency(currency)
-    facts = MetricFact.objects.for_org(organization).filter(day__range=(date_from, date_to))
-    campaigns = _compared_campaigns(organization, facts, campaign_ids, currency)
+    in_range = MetricCampaignDay.objects.for_org(organization).filter(
+        day__range=(date_from, date_to)
+    )
+    campaigns = _compared_campaigns(organization, in_range, campaign_ids, currency)
     if _is_money(metric) and len({campaign.currency for campaign in campaigns}) > 1:
         raise InvalidInput.single(
             "currency",
             "required",
             f"These campaigns use several currencies; give a currency to compare {metric}.",
         )
-    facts = facts.filter(campaign_id__in=[campaign.pk for campaign in campaigns])
-    sums = {key[0]: value for key, value in _grouped(facts, "campaign_id").items()}
-    reach = _reaches(facts, [("campaign_id",)])[0] if metric in _REACH_METRICS else {}
+    compared = [campaign.pk for campaign in campaigns]
+    sums = {
+        key[0]: value
+        for key, value in _grouped(in_range.filter(campaign_id__in=compared), "campaign_id").items()
+    }
+    reach: dict[tuple[Any, ...], int] = {}
+    if metric in _REACH_METRICS:
+        facts = MetricFact.objects.for_org(organization).filter(
+            day__range=(date_from, date_to), campaign_id__in=compared
+        )
+        (reach,) = _reaches(facts, [("campaign_id",)])
     rows = _rank(_campaign_rows(campaigns, sums, reach, metric), metric=metric, order=rank_order)
     return {
         "date_from": date_from,
@@ -916,7 +1020,7 @@ def compare_campaigns(
 
 def _compared_campaigns(
     organization: Organization,
-    facts: QuerySet[MetricFact],
+    facts: QuerySet[MetricCampaignDay],
     campaign_ids: Sequence[UUID] | None,
     currency: str | None,
 ) -> list[Campaign]:
@@ -974,7 +1078,8 @@ def campaign_roi(
     of the campaign) and what remains, which caps the projection — unless filters narrow
     the report to part of the campaign, where the campaign's budget does not apply.
     """
-    facts, filters = _campaign_facts(campaign, date_from, date_to, filters)
+    filters = _checked(campaign, date_from, date_to, filters)
+    facts = _campaign_sums(campaign, date_from, date_to, filters)
     today = _local_today(campaign, now or timezone.now())
     daily = {key[0]: sums.view(gross=filters.gross) for key, sums in _grouped(facts, "day").items()}
     totals = _total_of_views(daily.values())
@@ -1031,7 +1136,7 @@ def _lifetime_budget(campaign: Campaign) -> dict[str, Any] | None:
     budget = CampaignBudget.objects.filter(campaign_id=campaign.pk).first()
     if budget is None or budget.kind != BudgetKind.LIFETIME:
         return None
-    spent = MetricFact.objects.filter(
+    spent = MetricCampaignDay.objects.filter(
         organization_id=campaign.organization_id, campaign_id=campaign.pk
     ).aggregate(spent=Sum("spend"))["spent"]
     spent_to_date = Decimal(_measure("spend", spent))
@@ -1121,7 +1226,7 @@ def organization_dashboard(
     _check_range(date_from, date_to)
     currency = validate_currency(currency or organization.default_currency)
     now = now or timezone.now()
-    facts = MetricFact.objects.for_org(organization).filter(day__range=(date_from, date_to))
+    facts = MetricCampaignDay.objects.for_org(organization).filter(day__range=(date_from, date_to))
     cells = _grouped(facts, "campaign_id", "channel")
     campaign_ids = {campaign_id for campaign_id, _channel in cells}
     campaigns = {
@@ -1135,13 +1240,17 @@ def organization_dashboard(
         per_campaign[campaign_id].add(sums)
         if campaigns[campaign_id].currency == currency:
             per_channel[channel].add(sums)
-    ranked = _campaign_rows(
-        [campaigns[campaign_id] for campaign_id in per_campaign], per_campaign, {}, None
-    )
     active = sorted(
         (c for c in campaigns.values() if c.status == CampaignStatus.ACTIVE),
         key=lambda c: (c.name, str(c.pk)),
     )
+    # Each campaign's row once, whether it is ranked, listed as active, or both.
+    shown = {campaign_id: campaigns[campaign_id] for campaign_id in per_campaign}
+    shown.update((campaign.pk, campaign) for campaign in active)
+    rows = {
+        row["campaign"]["id"]: row for row in _campaign_rows(shown.values(), per_campaign, {}, None)
+    }
+    ranked = [rows[campaign_id] for campaign_id in per_campaign]
     return {
         "date_from": date_from,
         "date_to": date_to,
@@ -1160,7 +1269,7 @@ def organization_dashboard(
             ]
         ),
         "active_campaign_count": len(active),
-        "active_campaigns": _campaign_rows(active, per_campaign, {}, None),
+        "active_campaigns": [rows[campaign.pk] for campaign in active],
         "top_by_roas": _top(ranked, "roas"),
         "top_by_conversions": _top(ranked, "conversions"),
         "kpis": _dashboard_kpis(organization, active, now),
@@ -1176,7 +1285,7 @@ def _top(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
 
 
 def _dashboard_trend(
-    facts: QuerySet[MetricFact], currency: str, date_from: date, date_to: date
+    facts: QuerySet[MetricCampaignDay], currency: str, date_from: date, date_to: date
 ) -> list[dict[str, Any]]:
     per_day = _grouped(facts.filter(campaign__currency=currency), "day")
     points = []
@@ -1198,12 +1307,14 @@ def _dashboard_kpis(
     if not kpis:
         return []
     # Targets are for the campaign as a whole: measure it to date, not over the range.
-    facts = MetricFact.objects.for_org(organization).filter(
-        campaign_id__in={kpi.campaign_id for kpi in kpis}
+    campaign_ids = {kpi.campaign_id for kpi in kpis}
+    campaign_days = MetricCampaignDay.objects.for_org(organization).filter(
+        campaign_id__in=campaign_ids
     )
-    sums = {key[0]: value for key, value in _grouped(facts, "campaign_id").items()}
+    sums = {key[0]: value for key, value in _grouped(campaign_days, "campaign_id").items()}
     reach: dict[tuple[Any, ...], int] = {}
     if any(kpi.metric in _REACH_METRICS for kpi in kpis):
+        facts = MetricFact.objects.for_org(organization).filter(campaign_id__in=campaign_ids)
         (reach,) = _reaches(facts, [("campaign_id",)])
     rows = []
     for kpi in kpis:

@@ -45,15 +45,19 @@ Encoding (stored in the database — stable; change it only under a new version 
                 one byte each (1…51); 3·k bytes, k = number of non-zero registers. An empty
                 sketch is just the two header bytes.
         dense   the m = 16 384 register bytes (0…51) in index order.
-    The payload is zlib-compressed (RFC 1950, level 9) exactly when that makes it strictly
-    shorter — almost always for dense sketches (16 KiB → ~7 KiB when saturated, far less
-    when mostly empty) and for sparse ones above a few dozen registers (gap-coding is what
-    lets zlib shrink the sparse indices). The layout on the wire is the in-memory layout.
+    A **dense** payload is zlib-compressed (RFC 1950, level 9) exactly when that makes it
+    strictly shorter — almost always (16 KiB → ~7 KiB when saturated, far less when mostly
+    empty). A **sparse** payload is written uncompressed: it is at most 1.5 KiB (512
+    registers), and the rollup writes one per cell and run while reports decode hundreds
+    per query, so zlib's fixed cost (~55 µs to compress even a few bytes, ~5 µs to
+    inflate) outweighed the third it saved. Readers accept a compressed sparse payload too
+    (earlier writers made them). The layout on the wire is the in-memory layout.
 
     :meth:`ReachSketch.from_bytes` reproduces the registers exactly and keeps the stored
     layout, so ``from_bytes(b).to_bytes() == b`` for everything :meth:`to_bytes` wrote (for
     compressed payloads: as long as the same zlib build re-compresses them; another zlib
-    may pick different but equally valid bytes, which decode to the same registers).
+    may pick different but equally valid bytes, which decode to the same registers; a
+    compressed sparse payload of an earlier writer comes back uncompressed).
 
 Do not
     * pass anything but uniformly random bytes as digests: raw ids, sequential numbers,
@@ -77,9 +81,11 @@ import math
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from itertools import accumulate
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
+
+import numpy as np
 
 __all__ = [
     "COMPRESSED_FLAG",
@@ -90,6 +96,7 @@ __all__ = [
     "SPARSE_LIMIT",
     "ReachSketch",
     "SerializedSketch",
+    "reach_by_group",
     "reach_of",
     "visitor_digest",
 ]
@@ -158,6 +165,27 @@ class ReachSketch:
         add = sketch.add
         for digest in digests:
             add(digest)
+        return sketch
+
+    @classmethod
+    def from_registers(cls, registers: Mapping[int, int]) -> ReachSketch:
+        """A sketch holding ``registers`` (register index → rank, both already computed
+        from the digests as :meth:`add` does, e.g. by SQL over stored visitor digests).
+
+        Sparse up to :data:`SPARSE_LIMIT` registers, dense beyond, as if the digests had
+        been added one by one. ValueError for an index outside 0…m−1 or a rank outside
+        1…51.
+        """
+        sketch = cls()
+        if not registers:
+            return sketch
+        if min(registers) < 0 or max(registers) >= _REGISTER_COUNT:
+            raise ValueError(f"register index outside 0…{_REGISTER_COUNT - 1}")
+        if bytes(registers.values()).translate(None, _VALID_SPARSE_RANK_BYTES):
+            raise ValueError(f"register rank outside 1…{_MAX_RANK}")
+        sketch._sparse = dict(registers)
+        if len(sketch._sparse) > SPARSE_LIMIT:
+            sketch._densify()
         return sketch
 
     def copy(self) -> ReachSketch:
@@ -302,9 +330,8 @@ class ReachSketch:
     def to_bytes(self) -> bytes:
         """The stable stored form (see the module docstring, "Encoding")."""
         if self._dense is None:
-            layout, payload = LAYOUT_SPARSE, _encode_sparse(self._sparse)
-        else:
-            layout, payload = LAYOUT_DENSE, bytes(self._dense)
+            return bytes((ENCODING_VERSION, LAYOUT_SPARSE)) + _encode_sparse(self._sparse)
+        layout, payload = LAYOUT_DENSE, bytes(self._dense)
         compressed = zlib.compress(payload, _ZLIB_LEVEL)
         if len(compressed) < len(payload):
             layout, payload = layout | COMPRESSED_FLAG, compressed
@@ -354,6 +381,137 @@ def visitor_digest(visitor_key: str, *, secret: bytes) -> bytes:
 def reach_of(serialized: Iterable[SerializedSketch]) -> int:
     """Estimated distinct visitors across stored sketches: union, then estimate."""
     return ReachSketch.union(serialized).estimate()
+
+
+def reach_by_group[K: Hashable](
+    items: Iterable[tuple[K, ReachSketch | SerializedSketch]],
+) -> dict[K, int]:
+    """The estimated reach of each key's sketches: ``{key: union(its sketches).estimate()}``.
+
+    Exactly what :meth:`ReachSketch.union` then :meth:`ReachSketch.estimate` give per key
+    (the same registers, the same estimator), but vectorised: every stored sparse sketch
+    of every key is decoded and merged in a few NumPy operations instead of entry by
+    entry in Python — a report's reach over 140 cells of ~400 registers each takes
+    about 1 ms instead of 13. Keys come back in first-seen order. Raises ValueError on
+    malformed serialized input, as :meth:`ReachSketch.from_bytes` does.
+    """
+    groups: dict[K, int] = {}
+    merger = _GroupMerger()
+    for key, item in items:
+        group = groups.setdefault(key, len(groups))
+        merger.add(group, item)
+    estimates = merger.estimates(len(groups))
+    return {key: estimates[group] for key, group in groups.items()}
+
+
+class _GroupMerger:
+    """Collects sketches per group number, then merges and estimates them with NumPy.
+
+    Every input becomes (group·m + register index, rank) entries: sparse ones straight from
+    their stored gap and rank bytes (joined once, decoded by one cumulative sum), dense
+    ones from their non-zero registers. ``numpy.maximum.at`` then keeps each register's
+    highest rank, and one pass over the registers gives the histogram the estimator needs.
+    """
+
+    # Groups are merged this many at a time: m bytes of registers each.
+    CHUNK = 256
+
+    def __init__(self) -> None:
+        self.gaps: list[bytes] = []
+        self.ranks: list[bytes] = []
+        self.sparse_counts: list[int] = []
+        self.sparse_groups: list[int] = []
+        self.dense: list[tuple[int, bytes]] = []
+
+    def add(self, group: int, item: ReachSketch | SerializedSketch) -> None:
+        if isinstance(item, ReachSketch):
+            if item._dense is not None:
+                self.dense.append((group, bytes(item._dense)))
+                return
+            layout, payload = LAYOUT_SPARSE, _encode_sparse(item._sparse)
+        else:
+            layout, payload = _payload(item)
+        if layout == LAYOUT_DENSE:
+            self.dense.append((group, bytes(_decode_dense(payload))))
+            return
+        count, remainder = divmod(len(payload), _SPARSE_ENTRY_SIZE)
+        if remainder or count > _REGISTER_COUNT:
+            raise ValueError(f"sparse reach sketch payload has a bad length ({len(payload)} bytes)")
+        if count:
+            self.gaps.append(payload[: 2 * count])
+            self.ranks.append(payload[2 * count :])
+            self.sparse_counts.append(count)
+            self.sparse_groups.append(group)
+
+    def estimates(self, group_count: int) -> list[int]:
+        """Each group's estimate, in group order (0 for a group of empty sketches)."""
+        keys, ranks = self._entries()
+        estimates: list[int] = []
+        for first in range(0, group_count, self.CHUNK):
+            rows = min(self.CHUNK, group_count - first)
+            chunk_keys, chunk_ranks = keys, ranks
+            if group_count > self.CHUNK:
+                chosen = (keys >= first * _REGISTER_COUNT) & (
+                    keys < (first + rows) * _REGISTER_COUNT
+                )
+                chunk_keys = keys[chosen] - first * _REGISTER_COUNT
+                chunk_ranks = ranks[chosen]
+            histograms = _histograms(rows, chunk_keys, chunk_ranks)
+            estimates += [round(_estimate_from_histogram(h)) for h in histograms]
+        return estimates
+
+    def _entries(self) -> tuple[Any, Any]:
+        """(group·m + register index, rank) of every entry of every input."""
+        keys, ranks = self._sparse_entries()
+        if not self.dense:
+            return keys, ranks
+        key_parts, rank_parts = [keys], [ranks]
+        for group, dense in self.dense:
+            registers = np.frombuffer(dense, dtype=np.uint8)
+            set_indices = np.flatnonzero(registers != 0)
+            key_parts.append(set_indices + group * _REGISTER_COUNT)
+            rank_parts.append(registers[set_indices])
+        return np.concatenate(key_parts), np.concatenate(rank_parts)
+
+    def _sparse_entries(self) -> tuple[Any, Any]:
+        """(group·m + register index, rank) of every sparse entry, validated as
+        :func:`_decode_sparse` validates them."""
+        joined_ranks = b"".join(self.ranks)
+        if joined_ranks.translate(None, _VALID_SPARSE_RANK_BYTES):
+            raise ValueError(f"sparse reach sketch rank outside 1…{_MAX_RANK}")
+        ranks = np.frombuffer(joined_ranks, dtype=np.uint8)
+        counts = np.array(self.sparse_counts, dtype=np.int64)
+        gaps = np.frombuffer(b"".join(self.gaps), dtype=">u2").astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        # Every gap but a sketch's first is at least 1 (indices strictly increase).
+        if np.count_nonzero(gaps == 0) != np.count_nonzero(gaps[starts] == 0):
+            raise ValueError("sparse reach sketch indices are not strictly increasing")
+        # Indices are each sketch's running sum of gaps: the running sum over all of
+        # them, less what the sketches before had summed; a sketch's last is its largest.
+        running = np.cumsum(gaps)
+        before = running[starts] - gaps[starts]
+        if len(counts) and (running[starts + counts - 1] - before).max() >= _REGISTER_COUNT:
+            raise ValueError("sparse reach sketch index out of range")
+        offsets = np.array(self.sparse_groups, dtype=np.int64) * _REGISTER_COUNT - before
+        return running + np.repeat(offsets, counts), ranks
+
+
+def _histograms(rows: int, keys: Any, ranks: Any) -> list[list[int]]:
+    """How many of each row's m registers hold each value 0…51, given entries (row·m +
+    register index, rank) that may repeat a register.
+
+    Each register keeps its highest rank (``maximum.at``); the set registers are then
+    found by one sequential pass over the rows (a boolean mask: NumPy finds the non-zero
+    entries of a bool array several times faster than of a uint8 one).
+    """
+    registers = np.zeros(rows * _REGISTER_COUNT, dtype=np.uint8)
+    np.maximum.at(registers, keys, ranks)
+    set_positions = np.flatnonzero(registers != 0)
+    values = registers[set_positions].astype(np.int64)
+    row_of = set_positions // _REGISTER_COUNT
+    counts = np.bincount(row_of * 64 + values, minlength=rows * 64).reshape(rows, 64)
+    counts[:, 0] = _REGISTER_COUNT - counts.sum(axis=1)
+    return [row[: _MAX_RANK + 1].tolist() for row in counts]
 
 
 def _dense_from_sparse(registers: dict[int, int]) -> bytearray:
@@ -483,6 +641,14 @@ type _DecodedRegisters = Iterator[tuple[int, int]] | bytearray
 
 
 def _decode(data: SerializedSketch) -> _DecodedRegisters:
+    layout, payload = _payload(data)
+    if layout == LAYOUT_SPARSE:
+        return _decode_sparse(payload)
+    return _decode_dense(payload)
+
+
+def _payload(data: SerializedSketch) -> tuple[int, bytes]:
+    """The layout and the (inflated) payload of a stored sketch, its header checked."""
     data = bytes(data)
     if len(data) < _HEADER_SIZE:
         raise ValueError("not a reach sketch: shorter than its 2-byte header")
@@ -499,9 +665,7 @@ def _decode(data: SerializedSketch) -> _DecodedRegisters:
     payload = data[_HEADER_SIZE:]
     if tag & COMPRESSED_FLAG:
         payload = _decompress(payload, largest_payload)
-    if layout == LAYOUT_SPARSE:
-        return _decode_sparse(payload)
-    return _decode_dense(payload)
+    return layout, payload
 
 
 def _decode_sparse(payload: bytes) -> Iterator[tuple[int, int]]:

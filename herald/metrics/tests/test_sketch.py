@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from herald.metrics import sketch as sketch_module
 from herald.metrics.sketch import (
     COMPRESSED_FLAG,
     DIGEST_SIZE,
@@ -21,6 +22,7 @@ from herald.metrics.sketch import (
     LAYOUT_SPARSE,
     SPARSE_LIMIT,
     ReachSketch,
+    reach_by_group,
     reach_of,
     visitor_digest,
 )
@@ -335,8 +337,9 @@ def test_merging_the_sketches_of_a_split_equals_the_sketch_of_the_whole(digests,
     ("visitors", "expected_tag"),
     [
         (0, SPARSE_TAG),
-        (3, SPARSE_TAG),  # a few entries: zlib's own overhead would make it longer
-        (200, SPARSE_COMPRESSED_TAG),
+        (3, SPARSE_TAG),
+        (200, SPARSE_TAG),  # sparse payloads are written uncompressed, whatever their size
+        (SPARSE_LIMIT, SPARSE_TAG),
         (SPARSE_LIMIT * 2, DENSE_COMPRESSED_TAG),
         (200_000, DENSE_COMPRESSED_TAG),
     ],
@@ -360,6 +363,37 @@ def test_sparse_encoding_is_three_bytes_per_register_before_compression():
     assert sketch.to_bytes() == bytes((ENCODING_VERSION, SPARSE_TAG)) + struct.pack(
         ">3H3B", 3, 7, 990, 2, 1, 7
     )
+
+
+def test_a_compressed_sparse_sketch_of_an_earlier_writer_still_decodes_exactly():
+    sketch = ReachSketch.of(random_digests(200, seed=21))
+    payload = sketch.to_bytes()[2:]
+
+    restored = ReachSketch.from_bytes(sparse_encoding(payload, compressed=True))
+
+    assert restored == sketch
+    assert restored.is_sparse
+    assert restored.to_bytes() == sketch.to_bytes()  # re-written uncompressed
+
+
+@pytest.mark.parametrize("visitors", [0, 1, 7, 300, SPARSE_LIMIT, SPARSE_LIMIT + 1, 5000])
+def test_a_sketch_from_its_registers_equals_the_sketch_of_the_digests(visitors):
+    sketch = ReachSketch.of(random_digests(visitors, seed=visitors + 3))
+    registers = {index: rank for index, rank in enumerate(registers_of(sketch)) if rank}
+
+    rebuilt = ReachSketch.from_registers(registers)
+
+    assert rebuilt == sketch
+    assert rebuilt.is_sparse == sketch.is_sparse
+    assert rebuilt.to_bytes() == sketch.to_bytes()
+
+
+@pytest.mark.parametrize(
+    "registers", [{-1: 1}, {REGISTERS: 1}, {5: 0}, {5: 52}, {5: 300}, {0: 1, 9: -1}]
+)
+def test_registers_out_of_range_are_refused(registers):
+    with pytest.raises(ValueError, match=r"register|byte"):
+        ReachSketch.from_registers(registers)
 
 
 def test_round_trip_after_merges_and_further_additions():
@@ -399,7 +433,7 @@ def sparse_encoding(payload: bytes, *, compressed: bool = False) -> bytes:
     return bytes((ENCODING_VERSION, tag)) + (zlib.compress(payload) if compressed else payload)
 
 
-@pytest.mark.parametrize(
+MALFORMED = pytest.mark.parametrize(
     ("data", "message"),
     [
         (b"", "header"),
@@ -436,9 +470,18 @@ def sparse_encoding(payload: bytes, *, compressed: bool = False) -> bytes:
         ),
     ],
 )
+
+
+@MALFORMED
 def test_malformed_stored_sketches_are_refused(data, message):
     with pytest.raises(ValueError, match=message):
         ReachSketch.from_bytes(data)
+
+
+@MALFORMED
+def test_grouped_reach_refuses_malformed_stored_sketches(data, message):
+    with pytest.raises(ValueError, match=message):
+        reach_by_group([("a", stored_sketch(40)), ("b", data)])
 
 
 def test_union_refuses_malformed_stored_sketches():
@@ -508,3 +551,54 @@ def test_visitor_digests_feed_the_sketch():
     sketch = ReachSketch.of(visitor_digest(key, secret=secret) for key in keys + keys[:1_000])
 
     assert relative_error(sketch.estimate(), 5_000) <= 0.025
+
+
+# -- reach per group (the reports' vectorised union) ---------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), sketches), max_size=14),
+    st.randoms(use_true_random=False),
+)
+def test_reach_by_group_equals_the_union_estimate_of_each_group(items, generator):
+    stored_or_not = [
+        (key, part.to_bytes() if generator.random() < 0.7 else part) for key, part in items
+    ]
+    expected: dict[int, list[ReachSketch]] = {}
+    for key, part in items:
+        expected.setdefault(key, []).append(part)
+
+    assert reach_by_group(stored_or_not) == {
+        key: ReachSketch.union(parts).estimate() for key, parts in expected.items()
+    }
+
+
+def test_reach_by_group_over_many_cells_and_chunks_matches_the_union(monkeypatch):
+    # Given 30 groups of day cells (a few dense, an old compressed sparse one) …
+    rng = random.Random(5)
+    cells = [
+        (f"group-{rng.randrange(30)}", ReachSketch.of(random_digests(size, seed=seed)))
+        for seed, size in enumerate(rng.choice([1, 40, 400, 700, 3000]) for _ in range(150))
+    ]
+    items = [(key, cell.to_bytes()) for key, cell in cells]
+    old_style = ReachSketch.of(random_digests(300, seed=999))
+    items.append(("old", sparse_encoding(old_style.to_bytes()[2:], compressed=True)))
+    expected: dict[str, list[ReachSketch]] = {"old": [old_style]}
+    for key, cell in cells:
+        expected.setdefault(key, []).append(cell)
+    # … when merged 7 groups at a time, then the reach is each group's union estimate.
+    monkeypatch.setattr(sketch_module._GroupMerger, "CHUNK", 7)
+
+    reach = reach_by_group(items)
+
+    assert reach == {key: ReachSketch.union(parts).estimate() for key, parts in expected.items()}
+    assert list(reach) == list(dict.fromkeys(key for key, _item in items))
+
+
+def test_reach_by_group_of_nothing_and_of_empty_sketches():
+    assert reach_by_group([]) == {}
+    assert reach_by_group([("a", ReachSketch.empty().to_bytes()), ("b", b"\x01\x01")]) == {
+        "a": 0,
+        "b": 0,
+    }
