@@ -37,7 +37,6 @@ only a few expressions differ per database and live in ``_Dialect``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from herald.campaigns.models import AdCreative, Campaign, CampaignUnit
+from herald.metrics.cells import cell_key
 from herald.metrics.models import MetricFact, MetricFactHour, Source
 from herald.metrics.sketch import ReachSketch
 from herald.tracking.models import EventKind, RollupWatermark
@@ -214,16 +214,23 @@ def _canonical_uuid(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-def _cell_key(campaign_id: str, unit_id: str | None, creative_id: str | None, *rest: str) -> str:
-    """``herald.metrics.cells.cell_key`` for text UUIDs (the same hash, inlined: it runs
-    once per cell and run)."""
-    parts = [
-        _canonical_uuid(campaign_id),
-        _canonical_uuid(unit_id) if unit_id else "",
-        _canonical_uuid(creative_id) if creative_id else "",
-        *rest,
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+def _cell_key(
+    campaign_id: str,
+    unit_id: str | None,
+    creative_id: str | None,
+    channel: str,
+    placement: str,
+    device: str,
+) -> str:
+    """``cell_key`` of a cell whose UUIDs came back from the database as text."""
+    return cell_key(
+        campaign_id=_canonical_uuid(campaign_id),
+        unit_id=_canonical_uuid(unit_id) if unit_id else None,
+        creative_id=_canonical_uuid(creative_id) if creative_id else None,
+        channel=channel,
+        placement=placement,
+        device=device,
+    )
 
 
 def _aggregate_sql(dialect: _Dialect, where: str, *, hourly: bool) -> str:

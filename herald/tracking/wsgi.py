@@ -7,8 +7,8 @@ work itself, so :class:`TrackingLane` answers those two paths from the WSGI envi
 through exactly the endpoint functions the Django views call
 (``herald.tracking.endpoints``), and hands every other request to Django.
 
-It keeps what Django would have given those responses: the security headers of
-``SecurityMiddleware`` (nosniff, Referrer-Policy, Cross-Origin-Opener-Policy, HSTS on
+It keeps what Django would have given those responses: the security headers that
+``SecurityMiddleware`` itself works out at start (nosniff, Referrer-Policy, COOP, HSTS on
 HTTPS), the request body limit (``DATA_UPLOAD_MAX_MEMORY_SIZE``, a 400 beyond it) and
 database connection hygiene (``close_old_connections`` before each request, as
 ``request_started`` does). A request it would answer differently from Django — a plain
@@ -20,6 +20,7 @@ Callers must not route a path here that needs anything else from Django.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -28,7 +29,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections
+from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 from django.utils import timezone
 
 from herald.core.api import PROBLEM_CONTENT_TYPE, problem_body
@@ -49,6 +53,25 @@ _ROUTES: dict[str, tuple[Callable[[Incoming], Outgoing], frozenset[str]]] = {
 _FORM = "application/x-www-form-urlencoded"
 
 
+def _security_headers(*, secure: bool) -> list[tuple[str, str]]:
+    """The headers Django's SecurityMiddleware adds to a response to a plain (or, with
+    ``secure``, an HTTPS) request. Worked out once, by that middleware itself, so the
+    lane answers with exactly its headers under the current settings."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/t/i",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "https" if secure else "http",
+    }
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        environ[header] = secure_value if secure else "http"
+    response = HttpResponse()
+    plain = set(response.headers)
+    SecurityMiddleware(lambda request: response).process_response(WSGIRequest(environ), response)
+    return [(name, value) for name, value in response.items() if name not in plain]
+
+
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
@@ -57,40 +80,16 @@ class TrackingLane:
 
     def __init__(self, django: WSGIApp) -> None:
         self.django = django
-        self.security_headers = self._security_headers()
-
-    @staticmethod
-    def _security_headers() -> list[tuple[str, str]]:
-        headers = []
-        if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-            headers.append(("X-Content-Type-Options", "nosniff"))
-        if settings.SECURE_REFERRER_POLICY:
-            policy = settings.SECURE_REFERRER_POLICY
-            value = policy if isinstance(policy, str) else ",".join(policy)
-            headers.append(("Referrer-Policy", value))
-        if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-            headers.append(
-                ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY)
-            )
-        return headers
-
-    def _hsts(self) -> list[tuple[str, str]]:
-        if not settings.SECURE_HSTS_SECONDS:
-            return []
-        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            value += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            value += "; preload"
-        return [("Strict-Transport-Security", value)]
+        self.headers = {secure: _security_headers(secure=secure) for secure in (False, True)}
 
     @staticmethod
     def _is_secure(environ: dict[str, Any]) -> bool:
+        """``HttpRequest.is_secure()`` on the bare environ."""
         proxy = settings.SECURE_PROXY_SSL_HEADER
         if proxy:
             header, secure_value = proxy
-            value = environ.get(header, "")
-            if value:
+            value = environ.get(header)
+            if value is not None:
                 return bool(value.split(",", 1)[0].strip() == secure_value)
         return bool(environ.get("wsgi.url_scheme") == "https")
 
@@ -117,9 +116,7 @@ class TrackingLane:
                 ).encode(),
                 PROBLEM_CONTENT_TYPE,
             )
-        headers = list(answer.headers) + self.security_headers
-        if secure:
-            headers += self._hsts()
+        headers = list(answer.headers) + self.headers[secure]
         if answer.content_type:
             headers.append(("Content-Type", answer.content_type))
         headers.append(("Content-Length", str(len(answer.body))))

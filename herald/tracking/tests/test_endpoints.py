@@ -11,29 +11,14 @@ import pytest
 from django.test import Client
 
 from herald.campaigns.models import AdCreative
-from herald.testing.factories import make_launchable_campaign
+from herald.testing.user_agents import IPHONE
 from herald.tracking import services
 from herald.tracking.models import EventKind, TrackingClick, TrackingComment, TrackingEvent
 from herald.tracking.signing import sign_body
 
 pytestmark = pytest.mark.django_db
 
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-)
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-
-
-@pytest.fixture
-def creative(owner: Any) -> AdCreative:
-    campaign = make_launchable_campaign(owner, channels=("meta_ads",), name="Spicy Jalapeño Chips")
-    return AdCreative.objects.get(unit__campaign=campaign)
-
-
-@pytest.fixture
-def links(creative: AdCreative) -> dict[str, str]:
-    return services.tracking_links(creative, base_url="")
 
 
 def browser(user_agent: str = IPHONE) -> Client:

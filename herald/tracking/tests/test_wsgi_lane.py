@@ -13,18 +13,11 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from django.test import Client, override_settings
 
-from herald.campaigns.models import AdCreative
 from herald.core.wsgi import build_application
-from herald.testing.factories import make_launchable_campaign
-from herald.tracking import services
+from herald.testing.user_agents import IPHONE
 from herald.tracking.models import EventKind, TrackingEvent
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_event_table")]
-
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
-)
 
 
 @dataclass
@@ -39,17 +32,6 @@ class Answer:
 
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-@pytest.fixture
-def creative(owner: Any) -> AdCreative:
-    campaign = make_launchable_campaign(owner, channels=("meta_ads",), name="Lane Chips")
-    return AdCreative.objects.get(unit__campaign=campaign)
-
-
-@pytest.fixture
-def links(creative: AdCreative) -> dict[str, str]:
-    return services.tracking_links(creative, base_url="")
 
 
 @pytest.fixture
@@ -227,3 +209,31 @@ def test_plain_http_goes_to_django_for_its_https_redirect(links: dict[str, str])
     secure = call(app, "GET", "/t/i", f"t={token}&event_id=https-1", scheme="https")
     assert secure.status == "200 OK"
     assert stored() == [("https-1", EventKind.IMPRESSION, "mobile", "")]
+
+
+@override_settings(
+    SECURE_HSTS_SECONDS=3600,
+    SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+    SECURE_REFERRER_POLICY="strict-origin",
+)
+def test_the_lane_sends_the_security_headers_django_would(links: dict[str, str]) -> None:
+    app = build_application()  # SecurityMiddleware reads its settings when it is built
+    token = links["impression_token"]
+    names = (
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Strict-Transport-Security",
+    )
+    client = Client(HTTP_USER_AGENT=IPHONE, REMOTE_ADDR="203.0.113.9")
+    secure_view = client.get(f"/t/i?t={token}&event_id=h-1", secure=True)
+    secure_lane = call(app, "GET", "/t/i", f"t={token}&event_id=h-2", scheme="https")
+    plain_lane = call(app, "GET", "/t/i", f"t={token}&event_id=h-3")
+
+    assert {name: secure_lane.headers.get(name) for name in names} == {
+        name: secure_view.headers.get(name) for name in names
+    }
+    assert secure_lane.headers["Strict-Transport-Security"] == "max-age=3600; includeSubDomains"
+    assert secure_lane.headers["Referrer-Policy"] == "strict-origin"
+    assert "Strict-Transport-Security" not in plain_lane.headers
+    assert plain_lane.headers["X-Content-Type-Options"] == "nosniff"
